@@ -1,0 +1,256 @@
+//! Building and running the server: `Application::build(config)` → `local_addr()` → `run_until_stopped()`.
+
+use crate::middleware::{envelope_errors, metrics, request_id, security_headers};
+use crate::openapi;
+use crate::routes;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use chrono::Duration as TimeSpan;
+use identity::{
+    AccessTokens, Accounts, IdentityError, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, TwoFactor,
+};
+use ledger::AssetCatalogue;
+use platform::crypto::SecretBox;
+use platform::outbox::Relay;
+use platform::{Clock, Config, Db, DbError, EventBus, InProcessBus, KeyError, Keys, SystemClock};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("cannot set up identity: {0}")]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// What [`Application::build_with`] may replace.
+pub struct BuildOptions {
+    pub extra_routes: Router<AppState>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            extra_routes: Router::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Configuration durations are whole seconds bounded by validation, so this cannot overflow in practice.
+fn seconds(secs: u64) -> TimeSpan {
+    TimeSpan::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    relay: Relay,
+}
+
+/// Opens the configured database and applies pending migrations; what `bourse migrate` does.
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    let db = platform::db::connect(config).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+impl Application {
+    /// Opens storage, applies migrations, loads keys, binds the listener. Nothing is served until
+    /// [`run_until_stopped`](Self::run_until_stopped).
+    pub async fn build(config: Config) -> Result<Application, StartupError> {
+        Self::build_with(config, BuildOptions::default()).await
+    }
+
+    /// [`build`](Self::build) with a chosen clock and extra routes; for tests.
+    #[doc(hidden)]
+    pub async fn build_with(config: Config, options: BuildOptions) -> Result<Application, StartupError> {
+        let BuildOptions { extra_routes, clock } = options;
+        let keys = Keys::load_or_generate(&config)?;
+        let db = open_database(&config).await?;
+        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
+        let relay = Relay::new(db.clone(), bus.clone(), clock.clone());
+        let hasher = PasswordHasher::from_config(&config)?;
+        let access_tokens = AccessTokens::new(keys.jwt_secret.expose(), config.access_token_ttl_secs);
+        let lockout = LockoutPolicy {
+            max_failures: config.login_max_failures,
+            window: seconds(config.login_lockout_secs),
+        };
+        let two_factor = TwoFactor::new(
+            db.clone(),
+            clock.clone(),
+            SecretBox::new(keys.data_encryption_key.expose()),
+        );
+        let policy = SessionPolicy {
+            tokens: access_tokens,
+            lockout,
+            refresh_ttl: seconds(config.refresh_token_ttl_secs),
+        };
+        let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone());
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let state = AppState {
+            config: Arc::new(config),
+            assets: AssetCatalogue::new(db.clone()),
+            accounts: Accounts::new(db.clone(), clock.clone(), hasher),
+            sessions,
+            two_factor,
+            relay_waker: relay.waker(),
+            db,
+            bus,
+            clock,
+            keys: Arc::new(keys),
+        };
+        let router = router(state.clone(), extra_routes);
+        Ok(Application {
+            listener,
+            router,
+            state,
+            relay,
+        })
+    }
+
+    /// The address actually bound (port 0 in the configuration becomes a real port here).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.state.config.listen)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests up to
+    /// `shutdown_grace_secs` to finish, flushes the outbox and closes the pool.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Application {
+            listener,
+            router,
+            state,
+            relay,
+        } = self;
+        let (stop_background, background_stopped) = watch::channel(false);
+        let relay_task = tokio::spawn(relay.run(
+            Duration::from_millis(state.config.outbox_poll_interval_ms),
+            background_stopped.clone(),
+        ));
+        let upkeep_task = tokio::spawn(metrics_upkeep(background_stopped));
+
+        let (signalled, mut on_signal) = watch::channel(false);
+        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections, finishing requests in flight");
+                let _ = signalled.send(true);
+            });
+        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        let result = tokio::select! {
+            result = server.into_future() => result,
+            _ = async {
+                if on_signal.wait_for(|s| *s).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; closing");
+                Ok(())
+            }
+        };
+        let _ = stop_background.send(true);
+        let _ = relay_task.await;
+        let _ = upkeep_task.await;
+        state.db.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Histograms of the Prometheus recorder need periodic upkeep to drain their buffers.
+async fn metrics_upkeep(mut stop: watch::Receiver<bool>) {
+    let handle = platform::telemetry::prometheus();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => handle.run_upkeep(),
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+fn router(state: AppState, extra: Router<AppState>) -> Router {
+    let config = state.config.clone();
+    let limit = config.body_limit_bytes;
+    Router::new()
+        .merge(routes::assets::router())
+        .merge(routes::auth::router())
+        .merge(routes::two_factor::router())
+        .merge(routes::users::router())
+        .merge(routes::ops::router())
+        .merge(extra)
+        .with_state(state)
+        .merge(SwaggerUi::new("/api").url("/api/openapi.json", openapi::document()))
+        .route_layer(from_fn(metrics::record_route))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_secs),
+        ))
+        .layer(from_fn(envelope_errors::layer))
+        .layer(CompressionLayer::new())
+        .layer(cors(&config.cors_allowed_origins))
+        .layer(from_fn_with_state(
+            security_headers::SecurityHeaders { hsts: config.hsts },
+            security_headers::layer,
+        ))
+        .layer(from_fn(metrics::layer))
+        .layer(from_fn(request_id::layer))
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let custom = |name: &'static str| HeaderName::from_static(name);
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            custom("idempotency-key"),
+            custom(request_id::HEADER),
+            custom("x-api-key"),
+            custom("x-api-timestamp"),
+            custom("x-api-signature"),
+        ])
+        .expose_headers([
+            custom(request_id::HEADER),
+            custom("x-ratelimit-limit"),
+            custom("x-ratelimit-remaining"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(600))
+}

@@ -1,0 +1,16 @@
+//! The HTTP gateway: routes, the response envelope, the error type and its codes, the middleware stack, and
+//! the OpenAPI document. [`Application`] builds the whole server from a [`platform::Config`].
+
+mod app;
+pub mod auth;
+pub mod envelope;
+pub mod error;
+pub mod extract;
+mod middleware;
+pub mod openapi;
+mod routes;
+pub mod state;
+
+pub use app::{Application, BuildOptions, StartupError, open_database};
+pub use error::{ApiError, ErrorCode};
+pub use state::AppState;

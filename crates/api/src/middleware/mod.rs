@@ -1,0 +1,7 @@
+//! The layers every route runs through, outermost first: request id and log span, metrics, security headers,
+//! CORS, compression, error envelopes for answers made outside handlers, timeout, body limit.
+
+pub mod envelope_errors;
+pub mod metrics;
+pub mod request_id;
+pub mod security_headers;

@@ -1,0 +1,108 @@
+//! Operational routes outside `/v1`: liveness, readiness and Prometheus metrics.
+
+use crate::envelope::{Envelope, ErrorEnvelope, ok};
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+const PROBE_DEADLINE: Duration = Duration::from_secs(2);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+}
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = Envelope<Health>)))]
+pub async fn healthz() -> Json<Envelope<Health>> {
+    ok(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// Each dependency and `ok` or what is wrong with it.
+    pub checks: BTreeMap<&'static str, String>,
+}
+
+/// Readiness: the database (and Redis and NATS when configured) answer.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Every dependency answers", body = Envelope<Readiness>),
+        (status = 503, description = "A dependency does not answer (code 5030); `details` names it", body = ErrorEnvelope),
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readiness>>, ApiError> {
+    let mut checks = BTreeMap::new();
+    let database = match tokio::time::timeout(PROBE_DEADLINE, state.db.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within the deadline".to_owned()),
+    };
+    checks.insert("database", database);
+    if let Some(url) = &state.config.redis_url {
+        let result = platform::probe::redis(url.expose(), PROBE_DEADLINE).await;
+        checks.insert("redis", result.map_err(|e| e.to_string()));
+    }
+    if let Some(url) = &state.config.nats_url {
+        let result = platform::probe::nats(url.expose(), PROBE_DEADLINE).await;
+        checks.insert("nats", result.map_err(|e| e.to_string()));
+    }
+    let failing: BTreeMap<&str, String> = checks
+        .iter()
+        .filter_map(|(name, result)| result.as_ref().err().map(|e| (*name, e.clone())))
+        .collect();
+    if !failing.is_empty() {
+        for (name, error) in &failing {
+            tracing::warn!(dependency = name, error = %error, "readiness check failed");
+        }
+        // Names only: connection errors can carry host names that clients have no business seeing.
+        let names: Vec<&str> = failing.keys().copied().collect();
+        return Err(
+            ApiError::new(ErrorCode::UpstreamUnavailable, "A dependency is not reachable.")
+                .with_details(serde_json::json!({ "unavailable": names })),
+        );
+    }
+    Ok(ok(Readiness {
+        status: "ready",
+        checks: checks.into_keys().map(|name| (name, "ok".to_owned())).collect(),
+    }))
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let pool = state.db.pool_stats();
+    let backend = state.db.backend().name();
+    metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "open").set(f64::from(pool.size));
+    metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "idle").set(f64::from(pool.idle));
+    metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(pool.max));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        platform::telemetry::prometheus().render(),
+    )
+}

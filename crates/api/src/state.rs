@@ -1,0 +1,27 @@
+use identity::{Accounts, Sessions, TwoFactor};
+use ledger::AssetCatalogue;
+use platform::{Clock, Config, Db, EventBus, Keys};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What handlers reach: shared, cheap to clone, built once at start-up.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub bus: Arc<dyn EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub keys: Arc<Keys>,
+    pub assets: AssetCatalogue,
+    pub accounts: Accounts,
+    pub sessions: Sessions,
+    pub two_factor: TwoFactor,
+    /// Wakes the outbox relay so an event goes out right after its transaction commits.
+    pub relay_waker: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn wake_relay(&self) {
+        self.relay_waker.notify_one();
+    }
+}

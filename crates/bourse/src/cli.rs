@@ -1,0 +1,111 @@
+use anyhow::Context;
+use api::Application;
+use clap::{Args, Parser, Subcommand};
+use platform::Config;
+use platform::config::Overrides;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "bourse", version, about = "One server for a crypto and fiat money platform.")]
+pub struct Cli {
+    /// Configuration file (TOML). Default: ./bourse.toml when it exists.
+    #[arg(long, global = true, env = "BOURSE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(Location),
+    /// Apply pending database migrations and exit.
+    Migrate(Location),
+    /// Print the effective configuration, secrets masked.
+    Config(Location),
+}
+
+#[derive(Debug, Args)]
+struct Location {
+    /// Address to listen on (port 0 picks a free port). Also BOURSE_LISTEN.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Data directory for the embedded database, generated secrets and local files. Also BOURSE_DATA_DIR.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl Location {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let location = match &cli.command {
+        Command::Serve(l) | Command::Migrate(l) | Command::Config(l) => l,
+    };
+    let config = Config::load(cli.config.as_deref(), &location.overrides())?;
+    match cli.command {
+        Command::Serve(_) => serve(config).await,
+        Command::Migrate(_) => migrate(config).await,
+        Command::Config(_) => {
+            print!("{}", config.to_masked_toml());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    platform::telemetry::init_logging(config.log_format, &config.log_filter);
+    let backend = if config.database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let data_dir = config.data_dir.clone();
+    let app = Application::build(config).await.context("start-up failed")?;
+    let addr = app.local_addr();
+    println!(
+        "Bourse {} listening on http://{addr} ({backend}, data in {}): API at http://{addr}/v1, Swagger UI at http://{addr}/api",
+        env!("CARGO_PKG_VERSION"),
+        data_dir.display(),
+    );
+    app.run_until_stopped(shutdown_signal()).await.context("server failed")
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    platform::telemetry::init_logging(config.log_format, &config.log_filter);
+    let db = api::open_database(&config).await.context("migration failed")?;
+    db.close().await;
+    println!("migrations applied ({})", db.backend().name());
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

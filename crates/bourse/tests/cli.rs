@@ -1,0 +1,149 @@
+//! The binary itself: flags, configuration errors, migrations, and a served request followed by a graceful stop.
+
+use platform::test_support::TestDatabase;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn bourse(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bourse"));
+    command.current_dir(dir);
+    for name in [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "NATS_URL",
+        "BOURSE_CONFIG",
+        "BOURSE_LISTEN",
+        "BOURSE_DATA_DIR",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+#[test]
+fn version_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bourse(dir.path()).arg("--version").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("bourse {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn config_prints_the_effective_configuration_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bourse.toml"), "request_timeout_secs = 7\n").unwrap();
+    let output = bourse(dir.path())
+        .args(["config", "--listen", "127.0.0.1:9999"])
+        .env("BOURSE_JWT_SECRET", "ab".repeat(32))
+        .env("DATABASE_URL", "postgres://bourse:hunter2@db.internal:5432/bourse")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("listen = \"127.0.0.1:9999\""), "{text}");
+    assert!(text.contains("request_timeout_secs = 7"), "{text}");
+    assert!(
+        text.contains("postgres://bourse:********@db.internal:5432/bourse"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!text.contains(&"ab".repeat(32)), "{text}");
+}
+
+#[test]
+fn invalid_configuration_stops_with_the_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bourse(dir.path())
+        .arg("serve")
+        .env("BOURSE_REQUEST_TIMEOUT_SECS", "soon")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("request_timeout_secs"), "{err}");
+
+    let output = bourse(dir.path())
+        .arg("serve")
+        .env("BOURSE_LISTNE", "x")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("listne"));
+}
+
+#[test]
+fn migrate_creates_the_embedded_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let output = bourse(dir.path())
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("migrations applied (sqlite)"));
+    assert!(data.join("bourse.sqlite3").is_file());
+    let again = bourse(dir.path())
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "migrating twice is harmless: {again:?}");
+}
+
+#[tokio::test]
+async fn serve_prints_where_it_listens_answers_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = TestDatabase::from_env().await;
+    let mut command = bourse(dir.path());
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BOURSE_LOG_FILTER", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(pg) = &pg {
+        command.env("DATABASE_URL", &pg.url);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(line.contains("Swagger UI at http://127.0.0.1:"), "{line}");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split([' ', '/']).next())
+        .unwrap()
+        .to_owned();
+    assert!(!addr.ends_with(":0"), "the real port is shown: {line}");
+    assert!(
+        dir.path().join("bourse-data").join("secrets").is_dir(),
+        "default data directory"
+    );
+
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful stop exits 0: {exit:?}");
+}

@@ -1,0 +1,193 @@
+//! Registering and managing one's own account.
+
+use crate::email::Email;
+use crate::model::{Role, Tier, User, UserStatus};
+use crate::password::{PasswordHasher, PasswordPolicy};
+use crate::{IdentityError, store};
+use platform::audit::{self, AuditRecord, Outcome};
+use platform::{Clock, Db, outbox};
+use serde_json::json;
+use std::sync::Arc;
+use uuid::Uuid;
+
+const MAX_NAME_CHARS: usize = 100;
+
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub full_name: &'a str,
+}
+
+pub struct ProfileChange<'a> {
+    pub full_name: Option<&'a str>,
+}
+
+/// Where an action came from, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+}
+
+fn check_name(name: &str) -> Result<String, IdentityError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(IdentityError::invalid("full_name", "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(IdentityError::invalid(
+            "full_name",
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(IdentityError::invalid(
+            "full_name",
+            "must not contain control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+impl Accounts {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Accounts {
+        Accounts { db, clock, hasher }
+    }
+
+    /// Creates a customer account and emits `user.registered`.
+    pub async fn register(&self, account: NewAccount<'_>, origin: &Origin) -> Result<User, IdentityError> {
+        let email = Email::parse(account.email)?;
+        let full_name = check_name(account.full_name)?;
+        PasswordPolicy.check("password", account.password, &email)?;
+        let hash = self.hasher.hash(account.password).await?;
+        let now = self.clock.now();
+        let user = User {
+            id: Uuid::now_v7(),
+            email,
+            full_name,
+            role: Role::Customer,
+            status: UserStatus::Active,
+            tier: Tier::Basic,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.db.begin().await?;
+        store::insert_user(&mut tx, &user, &hash).await?;
+        outbox::enqueue(
+            &mut tx,
+            "user.registered",
+            &json!({ "user_id": user.id, "email": user.email.as_str(), "role": user.role.as_str() }),
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &AuditRecord {
+                actor: Some(user.id),
+                action: "auth.register",
+                target: Some(user.id.to_string()),
+                ip: origin.ip.as_deref(),
+                request_id: origin.request_id.as_deref(),
+                outcome: Outcome::Success,
+                details: json!({}),
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn get(&self, user: Uuid) -> Result<User, IdentityError> {
+        store::user_by_id(&self.db, user).await?.ok_or(IdentityError::NotFound)
+    }
+
+    pub async fn update_profile(&self, user: Uuid, change: ProfileChange<'_>) -> Result<User, IdentityError> {
+        if let Some(name) = change.full_name {
+            let name = check_name(name)?;
+            let mut tx = self.db.begin().await?;
+            store::update_full_name(&mut tx, user, &name, self.clock.now()).await?;
+            tx.commit().await?;
+        }
+        self.get(user).await
+    }
+
+    /// Changes the password after checking the current one, and revokes every other session.
+    pub async fn change_password(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        current: &str,
+        new: &str,
+        origin: &Origin,
+    ) -> Result<(), IdentityError> {
+        let account = self.get(user).await?;
+        let hash = store::password_hash(&self.db, user).await?;
+        if !self.hasher.verify(current, hash.as_deref()).await? {
+            self.audit_only(user, "auth.password_change", Outcome::Failure, origin)
+                .await?;
+            return Err(IdentityError::invalid("current_password", "is not correct"));
+        }
+        PasswordPolicy.check("new_password", new, &account.email)?;
+        if current == new {
+            return Err(IdentityError::invalid(
+                "new_password",
+                "must differ from the current password",
+            ));
+        }
+        let new_hash = self.hasher.hash(new).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        store::update_password(&mut tx, user, &new_hash, now).await?;
+        let revoked = store::revoke_other_sessions(&mut tx, user, Some(session), "password_changed", now).await?;
+        audit::record(
+            &mut tx,
+            &AuditRecord {
+                actor: Some(user),
+                action: "auth.password_change",
+                target: Some(user.to_string()),
+                ip: origin.ip.as_deref(),
+                request_id: origin.request_id.as_deref(),
+                outcome: Outcome::Success,
+                details: json!({ "sessions_revoked": revoked }),
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_only(
+        &self,
+        user: Uuid,
+        action: &str,
+        outcome: Outcome,
+        origin: &Origin,
+    ) -> Result<(), IdentityError> {
+        let mut tx = self.db.begin().await?;
+        audit::record(
+            &mut tx,
+            &AuditRecord {
+                actor: Some(user),
+                action,
+                target: Some(user.to_string()),
+                ip: origin.ip.as_deref(),
+                request_id: origin.request_id.as_deref(),
+                outcome,
+                details: json!({}),
+                at: self.clock.now(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,436 @@
+//! Logging in, refreshing, logging out, and checking an access token on every request.
+//!
+//! A login creates a session and its first refresh token. Each refresh rotates the token: the presented one is
+//! marked used and a new one issued. Presenting a used token again means it was stolen or replayed, so the whole
+//! session (every token descended from that login) is revoked.
+
+use crate::accounts::Origin;
+use crate::email::Email;
+use crate::lockout::{self, FailureCount, LockoutPolicy};
+use crate::model::User;
+use crate::model::{Role, Session, UserStatus};
+use crate::password::PasswordHasher;
+use crate::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
+use crate::two_factor::TwoFactor;
+use crate::{IdentityError, store};
+use chrono::{DateTime, Duration, Utc};
+use platform::audit::{self, AuditRecord, Outcome};
+use platform::{Clock, Db, Tx};
+use serde_json::json;
+use std::sync::Arc;
+use uuid::Uuid;
+
+const MAX_USER_AGENT: usize = 256;
+/// How long the second step of a login may take, and how many codes it may try.
+const CHALLENGE_TTL_SECS: i64 = 300;
+const CHALLENGE_ATTEMPTS: i64 = 5;
+
+pub struct Credentials<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+/// Where a login comes from; stored with the session so its owner can recognise it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn origin(&self) -> Origin {
+        Origin {
+            ip: self.ip.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub session_id: Uuid,
+}
+
+/// The holder of a valid access token, checked against the live session and account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authenticated {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub role: Role,
+}
+
+#[derive(Clone)]
+pub struct Sessions {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+    tokens: AccessTokens,
+    lockout: LockoutPolicy,
+    refresh_ttl: Duration,
+    two_factor: TwoFactor,
+}
+
+/// How sessions are made and kept: token signing, lockout and lifetimes.
+pub struct SessionPolicy {
+    pub tokens: AccessTokens,
+    pub lockout: LockoutPolicy,
+    pub refresh_ttl: Duration,
+}
+
+impl Sessions {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        hasher: PasswordHasher,
+        policy: SessionPolicy,
+        two_factor: TwoFactor,
+    ) -> Sessions {
+        Sessions {
+            db,
+            clock,
+            hasher,
+            tokens: policy.tokens,
+            lockout: policy.lockout,
+            refresh_ttl: policy.refresh_ttl,
+            two_factor,
+        }
+    }
+
+    pub async fn login(
+        &self,
+        credentials: Credentials<'_>,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens, IdentityError> {
+        // A malformed email cannot match an account: answer exactly as for a wrong password.
+        let email = Email::parse(credentials.email).ok();
+        let email_key = lockout::email_key(email.as_ref().map_or(credentials.email, Email::as_str));
+        let ip_key = client.ip.as_deref().map(lockout::ip_key);
+        self.refuse_if_locked(&email_key, ip_key.as_deref()).await?;
+
+        let found = match &email {
+            Some(email) => store::credentials_by_email(&self.db, email).await?,
+            None => None,
+        };
+        let hash = found.as_ref().and_then(|(_, hash)| hash.as_deref());
+        let password_ok = self.hasher.verify(credentials.password, hash).await?;
+        let now = self.clock.now();
+        let user = match found {
+            Some((user, _)) if password_ok => user,
+            found => {
+                let actor = found.map(|(user, _)| user.id);
+                self.record_failure(&email_key, ip_key.as_deref(), actor, client, now)
+                    .await?;
+                return Err(IdentityError::InvalidCredentials);
+            }
+        };
+        if user.status == UserStatus::Suspended {
+            let mut tx = self.db.begin().await?;
+            self.audit(
+                &mut tx,
+                Some(user.id),
+                "auth.login",
+                Outcome::Failure,
+                client,
+                json!({"reason": "suspended"}),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(IdentityError::Suspended);
+        }
+
+        if self.two_factor.is_enabled(user.id).await? {
+            let (challenge, hash) = new_refresh_token()?;
+            let mut tx = self.db.begin().await?;
+            store::clear_login_failures(&mut tx, &email_key).await?;
+            store::insert_challenge(&mut tx, &hash, user.id, now + Duration::seconds(CHALLENGE_TTL_SECS)).await?;
+            tx.commit().await?;
+            return Err(IdentityError::TwoFactorRequired { challenge });
+        }
+        let mut tx = self.db.begin().await?;
+        store::clear_login_failures(&mut tx, &email_key).await?;
+        let issued = self.open_session(&mut tx, &user, client, now).await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    /// The second step of a login with 2FA: the challenge from the first step and a TOTP or recovery code.
+    pub async fn verify_two_factor(
+        &self,
+        challenge: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens, IdentityError> {
+        let hash = hash_refresh_token(challenge);
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let found = store::challenge(&mut tx, &hash).await?;
+        let Some(found) =
+            found.filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < CHALLENGE_ATTEMPTS)
+        else {
+            tx.rollback().await?;
+            return Err(IdentityError::Unauthenticated);
+        };
+        if !self.two_factor.check_code(&mut tx, found.user_id, code).await? {
+            tx.rollback().await?;
+            let mut tx = self.db.begin().await?;
+            store::count_challenge_attempt(&mut tx, &hash).await?;
+            self.audit(
+                &mut tx,
+                Some(found.user_id),
+                "auth.2fa_verify",
+                Outcome::Failure,
+                client,
+                json!({}),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(IdentityError::InvalidCredentials);
+        }
+        let user = store::user_by_id(&self.db, found.user_id).await?;
+        let user = match user {
+            Some(user) if user.status == UserStatus::Active => user,
+            _ => {
+                tx.rollback().await?;
+                return Err(IdentityError::Unauthenticated);
+            }
+        };
+        if !store::use_challenge(&mut tx, &hash, now).await? {
+            tx.rollback().await?;
+            return Err(IdentityError::Unauthenticated);
+        }
+        let issued = self.open_session(&mut tx, &user, client, now).await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    /// Creates a session with its first refresh token inside `tx`, and the access token for it.
+    async fn open_session(
+        &self,
+        tx: &mut Tx,
+        user: &User,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedTokens, IdentityError> {
+        let session = Session {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + self.refresh_ttl,
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.as_deref().map(truncate_user_agent),
+        };
+        let (refresh_token, refresh_hash) = new_refresh_token()?;
+        store::insert_session(tx, &session).await?;
+        store::insert_refresh_token(tx, &refresh_hash, session.id, now).await?;
+        self.audit(
+            tx,
+            Some(user.id),
+            "auth.login",
+            Outcome::Success,
+            client,
+            json!({"session_id": session.id}),
+            now,
+        )
+        .await?;
+        Ok(IssuedTokens {
+            access_token: self.tokens.issue(user.id, session.id, user.role, now)?,
+            refresh_token,
+            expires_in: self.tokens.ttl_secs(),
+            session_id: session.id,
+        })
+    }
+
+    async fn refuse_if_locked(&self, email_key: &str, ip_key: Option<&str>) -> Result<(), IdentityError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let mut until: Option<DateTime<Utc>> = None;
+        for key in std::iter::once(email_key).chain(ip_key) {
+            let state = store::login_failures(&mut tx, key).await?;
+            until = until.max(self.lockout.locked_until(state.as_ref(), now));
+        }
+        tx.rollback().await?;
+        match until {
+            Some(until) => Err(IdentityError::LockedOut {
+                until,
+                retry_after_secs: u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        email_key: &str,
+        ip_key: Option<&str>,
+        actor: Option<Uuid>,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<(), IdentityError> {
+        let mut tx = self.db.begin().await?;
+        let mut locked: Option<DateTime<Utc>> = None;
+        for key in std::iter::once(email_key).chain(ip_key) {
+            let state: Option<FailureCount> = store::login_failures(&mut tx, key).await?;
+            let next = self.lockout.after_failure(state, now);
+            locked = locked.max(next.locked_until);
+            store::save_login_failures(&mut tx, key, &next).await?;
+        }
+        self.audit(
+            &mut tx,
+            actor,
+            "auth.login",
+            Outcome::Failure,
+            client,
+            json!({ "reason": "invalid_credentials", "locked_until": locked }),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Exchanges a refresh token for a new pair. A token that was already exchanged revokes its session.
+    pub async fn refresh(&self, refresh_token: &str, client: &ClientInfo) -> Result<IssuedTokens, IdentityError> {
+        let hash = hash_refresh_token(refresh_token);
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let Some(found) = store::lookup_refresh_token(&mut tx, &hash).await? else {
+            tx.rollback().await?;
+            return Err(IdentityError::Unauthenticated);
+        };
+        if found.revoked_at.is_some() || found.expires_at <= now {
+            tx.rollback().await?;
+            return Err(IdentityError::Unauthenticated);
+        }
+        let first_use = found.rotated_at.is_none() && store::rotate_refresh_token(&mut tx, &hash, now).await?;
+        if !first_use {
+            store::revoke_session(&mut tx, found.user_id, found.session_id, "refresh_token_reuse", now).await?;
+            self.audit(
+                &mut tx,
+                Some(found.user_id),
+                "auth.refresh_reuse",
+                Outcome::Failure,
+                client,
+                json!({ "session_id": found.session_id }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::warn!(session_id = %found.session_id, "refresh token reused; session revoked");
+            return Err(IdentityError::Unauthenticated);
+        }
+        let Some(user) = store::user_by_id(&self.db, found.user_id).await? else {
+            tx.rollback().await?;
+            return Err(IdentityError::Unauthenticated);
+        };
+        if user.status != UserStatus::Active {
+            tx.rollback().await?;
+            return Err(IdentityError::Unauthenticated);
+        }
+        let (refresh_token, refresh_hash) = new_refresh_token()?;
+        store::insert_refresh_token(&mut tx, &refresh_hash, found.session_id, now).await?;
+        store::touch_session(&mut tx, found.session_id, now, now + self.refresh_ttl).await?;
+        tx.commit().await?;
+        Ok(IssuedTokens {
+            access_token: self.tokens.issue(user.id, found.session_id, user.role, now)?,
+            refresh_token,
+            expires_in: self.tokens.ttl_secs(),
+            session_id: found.session_id,
+        })
+    }
+
+    /// Checks an access token: signature and expiry, then that its session is live and its user active, so a
+    /// revoked session or a suspension takes effect at once.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, IdentityError> {
+        let now = self.clock.now();
+        let claims = self.tokens.verify(access_token, now)?;
+        let state = store::session_state(&self.db, claims.sub, claims.sid)
+            .await?
+            .ok_or(IdentityError::Unauthenticated)?;
+        let role = Role::parse(&state.role).ok_or(IdentityError::Unauthenticated)?;
+        if state.revoked_at.is_some() || state.expires_at <= now || state.status != UserStatus::Active.as_str() {
+            return Err(IdentityError::Unauthenticated);
+        }
+        Ok(Authenticated {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            role,
+        })
+    }
+
+    pub async fn list(&self, user: Uuid) -> Result<Vec<Session>, IdentityError> {
+        store::live_sessions(&self.db, user, self.clock.now()).await
+    }
+
+    /// Revokes one of the user's sessions (`reason`: `logout`, `revoked_by_user`).
+    pub async fn revoke(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        reason: &str,
+        client: &ClientInfo,
+    ) -> Result<(), IdentityError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        if !store::revoke_session(&mut tx, user, session, reason, now).await? {
+            tx.rollback().await?;
+            return Err(IdentityError::NotFound);
+        }
+        let action = if reason == "logout" {
+            "auth.logout"
+        } else {
+            "auth.session_revoke"
+        };
+        self.audit(
+            &mut tx,
+            Some(user),
+            action,
+            Outcome::Success,
+            client,
+            json!({ "session_id": session }),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        tx: &mut Tx,
+        actor: Option<Uuid>,
+        action: &str,
+        outcome: Outcome,
+        client: &ClientInfo,
+        details: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdentityError> {
+        let origin = client.origin();
+        audit::record(
+            tx,
+            &AuditRecord {
+                actor,
+                action,
+                target: actor.map(|a| a.to_string()),
+                ip: origin.ip.as_deref(),
+                request_id: origin.request_id.as_deref(),
+                outcome,
+                details,
+                at,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn truncate_user_agent(agent: &str) -> String {
+    agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect()
+}

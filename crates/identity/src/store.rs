@@ -1,0 +1,414 @@
+//! The identity context's SQL, written once for both backends.
+
+use crate::IdentityError;
+use crate::email::Email;
+use crate::lockout::FailureCount;
+use crate::model::{Role, Session, Tier, User, UserStatus};
+use chrono::{DateTime, Utc};
+use platform::{Db, Tx, on_db, on_tx};
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    full_name: String,
+    role: String,
+    status: String,
+    tier: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = IdentityError;
+
+    fn try_from(row: UserRow) -> Result<User, IdentityError> {
+        let corrupt = |what: &str| IdentityError::Internal(format!("user {}: bad {what}", row.id));
+        Ok(User {
+            role: Role::parse(&row.role).ok_or_else(|| corrupt("role"))?,
+            status: UserStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
+            tier: Tier::parse(&row.tier).ok_or_else(|| corrupt("tier"))?,
+            id: row.id,
+            email: Email::from_stored(row.email),
+            full_name: row.full_name,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, email, full_name, role, status, tier, created_at, updated_at";
+
+pub(crate) async fn insert_user(tx: &mut Tx, user: &User, password_hash: &str) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO users (id, email, password_hash, full_name, role, status, tier, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(user.id)
+    .bind(user.email.as_str())
+    .bind(password_hash)
+    .bind(&user.full_name)
+    .bind(user.role.as_str())
+    .bind(user.status.as_str())
+    .bind(user.tier.as_str())
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(conn)
+    .await
+    .map(|_| ()))
+    .map_err(|e| match platform::DbError::from(e) {
+        e if e.is_unique_violation() => IdentityError::EmailTaken,
+        e => IdentityError::Db(e),
+    })
+}
+
+pub(crate) async fn user_by_id(db: &Db, id: Uuid) -> Result<Option<User>, IdentityError> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"));
+    let row: Option<UserRow> = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    row.map(User::try_from).transpose()
+}
+
+/// The user and their password hash, for login.
+pub(crate) async fn credentials_by_email(
+    db: &Db,
+    email: &Email,
+) -> Result<Option<(User, Option<String>)>, IdentityError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: Option<String>,
+    }
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"
+    ));
+    let row: Option<Row> = on_db!(db, pool => sqlx::query_as(sql).bind(email.as_str()).fetch_optional(pool).await)?;
+    row.map(|r| Ok((User::try_from(r.user)?, r.password_hash))).transpose()
+}
+
+pub(crate) async fn password_hash(db: &Db, user: Uuid) -> Result<Option<String>, IdentityError> {
+    let hash: Option<Option<String>> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT password_hash FROM users WHERE id = $1"
+    ).bind(user).fetch_optional(pool).await)?;
+    Ok(hash.flatten())
+}
+
+pub(crate) async fn update_full_name(
+    tx: &mut Tx,
+    user: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("UPDATE users SET full_name = $1, updated_at = $2 WHERE id = $3")
+        .bind(name).bind(now).bind(user).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn update_password(
+    tx: &mut Tx,
+    user: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash).bind(now).bind(user).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    created_at: DateTime<Utc>,
+    last_used_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Session {
+        Session {
+            id: row.id,
+            user_id: row.user_id,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            ip: row.ip,
+            user_agent: row.user_agent,
+        }
+    }
+}
+
+pub(crate) async fn insert_session(tx: &mut Tx, session: &Session) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(session.id)
+    .bind(session.user_id)
+    .bind(session.created_at)
+    .bind(session.last_used_at)
+    .bind(session.expires_at)
+    .bind(session.ip.as_deref())
+    .bind(session.user_agent.as_deref())
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn insert_refresh_token(
+    tx: &mut Tx,
+    hash: &str,
+    session: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
+        .bind(hash).bind(session).bind(now).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// A presented refresh token with the state of its session.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RefreshLookup {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub(crate) async fn lookup_refresh_token(tx: &mut Tx, hash: &str) -> Result<Option<RefreshLookup>, IdentityError> {
+    Ok(on_tx!(tx, conn => sqlx::query_as(
+        "SELECT s.id AS session_id, s.user_id, r.rotated_at, s.revoked_at, s.expires_at \
+         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = $1"
+    ).bind(hash).fetch_optional(conn).await)?)
+}
+
+/// Marks the token used; false when another request rotated it first.
+pub(crate) async fn rotate_refresh_token(tx: &mut Tx, hash: &str, now: DateTime<Utc>) -> Result<bool, IdentityError> {
+    let rows = on_tx!(tx, conn => sqlx::query(
+        "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL"
+    ).bind(now).bind(hash).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+pub(crate) async fn touch_session(
+    tx: &mut Tx,
+    session: Uuid,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3")
+        .bind(now).bind(expires_at).bind(session).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Revokes one session of `user`; false when there is no such live session.
+pub(crate) async fn revoke_session(
+    tx: &mut Tx,
+    user: Uuid,
+    session: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, IdentityError> {
+    let rows = on_tx!(tx, conn => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL"
+    ).bind(now).bind(reason).bind(session).bind(user).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Revokes every live session of `user` except `keep`.
+pub(crate) async fn revoke_other_sessions(
+    tx: &mut Tx,
+    user: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, IdentityError> {
+    Ok(on_tx!(tx, conn => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
+         WHERE user_id = $3 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)"
+    ).bind(now).bind(reason).bind(user).bind(keep).execute(conn).await.map(|r| r.rows_affected()))?)
+}
+
+pub(crate) async fn live_sessions(db: &Db, user: Uuid, now: DateTime<Utc>) -> Result<Vec<Session>, IdentityError> {
+    let rows: Vec<SessionRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, user_id, created_at, last_used_at, expires_at, ip, user_agent FROM sessions \
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC"
+    ).bind(user).bind(now).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(Session::from).collect())
+}
+
+/// What an access token's holder is right now: the session must be live and the user active.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionState {
+    pub status: String,
+    pub role: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub(crate) async fn session_state(db: &Db, user: Uuid, session: Uuid) -> Result<Option<SessionState>, IdentityError> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT u.status, u.role, s.revoked_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.user_id = $2"
+    ).bind(session).bind(user).fetch_optional(pool).await)?)
+}
+
+#[derive(sqlx::FromRow)]
+struct FailureRow {
+    failures: i64,
+    window_start: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn login_failures(tx: &mut Tx, key: &str) -> Result<Option<FailureCount>, IdentityError> {
+    let row: Option<FailureRow> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT failures, window_start, locked_until FROM login_failures WHERE key = $1"
+    ).bind(key).fetch_optional(conn).await)?;
+    Ok(row.map(|r| FailureCount {
+        failures: u32::try_from(r.failures).unwrap_or(u32::MAX),
+        window_start: r.window_start,
+        locked_until: r.locked_until,
+    }))
+}
+
+pub(crate) async fn save_login_failures(tx: &mut Tx, key: &str, count: &FailureCount) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, \
+         locked_until = excluded.locked_until"
+    )
+    .bind(key)
+    .bind(i64::from(count.failures))
+    .bind(count.window_start)
+    .bind(count.locked_until)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn clear_login_failures(tx: &mut Tx, key: &str) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM login_failures WHERE key = $1")
+        .bind(key).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TotpState {
+    #[sqlx(rename = "totp_secret")]
+    pub secret: Option<Vec<u8>>,
+    #[sqlx(rename = "totp_pending_secret")]
+    pub pending: Option<Vec<u8>>,
+    #[sqlx(rename = "totp_last_step")]
+    pub last_step: Option<i64>,
+}
+
+const TOTP_STATE: &str = "SELECT totp_secret, totp_pending_secret, totp_last_step FROM users WHERE id = $1";
+
+pub(crate) async fn totp_state(db: &Db, user: Uuid) -> Result<TotpState, IdentityError> {
+    let state: Option<TotpState> =
+        on_db!(db, pool => sqlx::query_as(TOTP_STATE).bind(user).fetch_optional(pool).await)?;
+    state.ok_or(IdentityError::NotFound)
+}
+
+pub(crate) async fn totp_state_in(tx: &mut Tx, user: Uuid) -> Result<TotpState, IdentityError> {
+    let state: Option<TotpState> =
+        on_tx!(tx, conn => sqlx::query_as(TOTP_STATE).bind(user).fetch_optional(conn).await)?;
+    state.ok_or(IdentityError::NotFound)
+}
+
+pub(crate) async fn set_pending_totp(tx: &mut Tx, user: Uuid, sealed: &[u8]) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE id = $2")
+        .bind(sealed).bind(user).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn activate_totp(tx: &mut Tx, user: Uuid, step: i64) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, totp_last_step = $1 \
+         WHERE id = $2 AND totp_pending_secret IS NOT NULL"
+    ).bind(step).bind(user).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn clear_totp(tx: &mut Tx, user: Uuid) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_last_step = NULL WHERE id = $1"
+    ).bind(user).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn advance_totp_step(tx: &mut Tx, user: Uuid, step: i64) -> Result<bool, IdentityError> {
+    let rows = on_tx!(tx, conn => sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)"
+    ).bind(step).bind(user).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+pub(crate) async fn insert_recovery_code(tx: &mut Tx, user: Uuid, hash: &str) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)")
+        .bind(hash).bind(user).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn delete_recovery_codes(tx: &mut Tx, user: Uuid) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn use_recovery_code(
+    tx: &mut Tx,
+    user: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, IdentityError> {
+    let rows = on_tx!(tx, conn => sqlx::query(
+        "UPDATE recovery_codes SET used_at = $1 WHERE code_hash = $2 AND user_id = $3 AND used_at IS NULL"
+    ).bind(now).bind(hash).bind(user).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+pub(crate) async fn insert_challenge(
+    tx: &mut Tx,
+    hash: &str,
+    user: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO login_challenges (challenge_hash, user_id, expires_at, attempts) VALUES ($1, $2, $3, 0)"
+    ).bind(hash).bind(user).bind(expires_at).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct Challenge {
+    pub user_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub attempts: i64,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn challenge(tx: &mut Tx, hash: &str) -> Result<Option<Challenge>, IdentityError> {
+    Ok(on_tx!(tx, conn => sqlx::query_as(
+        "SELECT user_id, expires_at, attempts, used_at FROM login_challenges WHERE challenge_hash = $1"
+    ).bind(hash).fetch_optional(conn).await)?)
+}
+
+pub(crate) async fn count_challenge_attempt(tx: &mut Tx, hash: &str) -> Result<(), IdentityError> {
+    on_tx!(tx, conn => sqlx::query("UPDATE login_challenges SET attempts = attempts + 1 WHERE challenge_hash = $1")
+        .bind(hash).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn use_challenge(tx: &mut Tx, hash: &str, now: DateTime<Utc>) -> Result<bool, IdentityError> {
+    let rows = on_tx!(tx, conn => sqlx::query(
+        "UPDATE login_challenges SET used_at = $1 WHERE challenge_hash = $2 AND used_at IS NULL"
+    ).bind(now).bind(hash).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}

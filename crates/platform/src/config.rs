@@ -1,0 +1,454 @@
+//! Configuration in one place: built-in defaults, then an optional TOML file, then environment variables
+//! (`BOURSE_*`, and the conventional `DATABASE_URL`, `REDIS_URL`, `NATS_URL`), then command-line flags.
+//! Invalid configuration stops start-up with an error that names the key.
+
+use crate::secret::{Secret, mask_url_password};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "bourse.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Where the embedded database, generated secrets and local files live.
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL; when absent, SQLite in `data_dir` is used.
+    pub database_url: Option<Secret<String>>,
+    /// Redis URL, checked by `/readyz` when set.
+    pub redis_url: Option<Secret<String>>,
+    /// NATS URL, checked by `/readyz` when set.
+    pub nats_url: Option<Secret<String>>,
+    /// Upper bound of the database connection pool.
+    pub db_max_connections: u32,
+    /// How long a request waits for a pooled connection before failing.
+    pub db_acquire_timeout_secs: u64,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// A request still running after this many seconds is answered with a timeout.
+    pub request_timeout_secs: u64,
+    /// After SIGINT/SIGTERM, in-flight requests get this long to finish.
+    pub shutdown_grace_secs: u64,
+    /// Origins allowed by CORS; empty allows none, `["*"]` allows any (without credentials).
+    pub cors_allowed_origins: Vec<String>,
+    /// Send `Strict-Transport-Security`: set when clients reach Bourse over TLS (a terminating proxy).
+    pub hsts: bool,
+    /// `human` or `json`.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `bourse=debug,sqlx=warn`.
+    pub log_filter: String,
+    /// How often the outbox relay looks for unpublished events when nobody wakes it.
+    pub outbox_poll_interval_ms: u64,
+    /// HMAC key for access tokens (hex, at least 32 bytes); generated into `data_dir` when absent.
+    pub jwt_secret: Option<Secret<String>>,
+    /// AES-256-GCM key for secrets at rest (hex, exactly 32 bytes); generated into `data_dir` when absent.
+    pub data_encryption_key: Option<Secret<String>>,
+    /// Lifetime of an access token.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token (and so of an idle session).
+    pub refresh_token_ttl_secs: u64,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes over memory.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Failed logins for one email or one IP, within `login_lockout_secs`, before logins from it are locked.
+    pub login_max_failures: u32,
+    /// How long a lock lasts, and the window in which failures are counted.
+    pub login_lockout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./bourse-data"),
+            database_url: None,
+            redis_url: None,
+            nats_url: None,
+            db_max_connections: 16,
+            db_acquire_timeout_secs: 5,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 20,
+            cors_allowed_origins: Vec::new(),
+            hsts: false,
+            log_format: LogFormat::Human,
+            log_filter: "info".to_owned(),
+            outbox_poll_interval_ms: 200,
+            jwt_secret: None,
+            data_encryption_key: None,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            login_max_failures: 5,
+            login_lockout_secs: 15 * 60,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    #[error("invalid configuration: `{key}` {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error("configuration file {path} cannot be read: {reason}")]
+    File { path: PathBuf, reason: String },
+}
+
+/// Values given on the command line; they win over every other source.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the configuration. `file` is an explicit `--config` path (which must exist); without it
+    /// `bourse.toml` in the working directory is read when present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::from_figment(Self::figment(file)?, overrides)
+    }
+
+    fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError::File {
+                    path: path.to_owned(),
+                    reason: "no such file".to_owned(),
+                });
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE))
+            }
+            None => {}
+        }
+        // The conventional names first, so the BOURSE_ ones can override them.
+        Ok(figment
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL", "NATS_URL"]))
+            .merge(bourse_env()))
+    }
+
+    pub fn from_figment(figment: Figment, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe_figment_error(e)))?;
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            config.data_dir = dir.clone();
+        }
+        config.drop_empty_urls();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// An empty `DATABASE_URL=` in a shell means "not set", not "connect to nothing".
+    fn drop_empty_urls(&mut self) {
+        for url in [&mut self.database_url, &mut self.redis_url, &mut self.nats_url] {
+            if url.as_ref().is_some_and(|u| u.expose().trim().is_empty()) {
+                *url = None;
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        if self.data_dir.as_os_str().is_empty() {
+            return invalid("data_dir", "must not be empty");
+        }
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return invalid("database_url", "must be a postgres:// URL (leave it unset for SQLite)");
+            }
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://"))
+        {
+            return invalid("redis_url", "must be a redis:// or rediss:// URL");
+        }
+        if let Some(url) = &self.nats_url
+            && !url.expose().starts_with("nats://")
+        {
+            return invalid("nats_url", "must be a nats:// URL");
+        }
+        if self.db_max_connections == 0 || self.db_max_connections > 1000 {
+            return invalid("db_max_connections", "must be between 1 and 1000");
+        }
+        if self.db_acquire_timeout_secs == 0 {
+            return invalid("db_acquire_timeout_secs", "must be at least 1");
+        }
+        if self.body_limit_bytes < 1024 || self.body_limit_bytes > 1024 * 1024 * 1024 {
+            return invalid("body_limit_bytes", "must be between 1024 and 1073741824");
+        }
+        if self.request_timeout_secs == 0 || self.request_timeout_secs > 3600 {
+            return invalid("request_timeout_secs", "must be between 1 and 3600");
+        }
+        if self.shutdown_grace_secs > 3600 {
+            return invalid("shutdown_grace_secs", "must be at most 3600");
+        }
+        if self.outbox_poll_interval_ms == 0 || self.outbox_poll_interval_ms > 60_000 {
+            return invalid("outbox_poll_interval_ms", "must be between 1 and 60000");
+        }
+        for origin in &self.cors_allowed_origins {
+            let ok = origin == "*"
+                || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/')
+                    && origin.is_ascii());
+            if !ok {
+                return invalid(
+                    "cors_allowed_origins",
+                    &format!("entry {origin:?} must be \"*\" or an origin such as \"https://app.example.com\""),
+                );
+            }
+        }
+        if !(60..=24 * 3600).contains(&self.access_token_ttl_secs) {
+            return invalid("access_token_ttl_secs", "must be between 60 and 86400");
+        }
+        if !(3600..=365 * 24 * 3600).contains(&self.refresh_token_ttl_secs) {
+            return invalid("refresh_token_ttl_secs", "must be between 3600 and 31536000");
+        }
+        if !(8 * 1024..=4 * 1024 * 1024).contains(&self.argon2_memory_kib) {
+            return invalid("argon2_memory_kib", "must be between 8192 and 4194304");
+        }
+        if !(1..=64).contains(&self.argon2_iterations) {
+            return invalid("argon2_iterations", "must be between 1 and 64");
+        }
+        if !(1..=64).contains(&self.argon2_parallelism) {
+            return invalid("argon2_parallelism", "must be between 1 and 64");
+        }
+        if !(1..=1000).contains(&self.login_max_failures) {
+            return invalid("login_max_failures", "must be between 1 and 1000");
+        }
+        if !(1..=7 * 24 * 3600).contains(&self.login_lockout_secs) {
+            return invalid("login_lockout_secs", "must be between 1 and 604800");
+        }
+        if self.log_filter.trim().is_empty() {
+            return invalid("log_filter", "must not be empty");
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML with every secret masked, for `bourse config`.
+    pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        // URLs are useful to see, so only their passwords are masked.
+        for url in [&mut shown.database_url, &mut shown.redis_url, &mut shown.nats_url]
+            .into_iter()
+            .flatten()
+        {
+            *url = Secret::new(mask_url_password(url.expose()));
+        }
+        let mut value = match toml::Value::try_from(&shown) {
+            Ok(value) => value,
+            Err(e) => return format!("# configuration cannot be shown: {e}\n"),
+        };
+        if let Some(table) = value.as_table_mut() {
+            for (key, url) in [
+                ("database_url", &shown.database_url),
+                ("redis_url", &shown.redis_url),
+                ("nats_url", &shown.nats_url),
+            ] {
+                if let Some(url) = url {
+                    table.insert(key.to_owned(), toml::Value::String(url.expose().clone()));
+                }
+            }
+        }
+        toml::to_string_pretty(&value).unwrap_or_else(|e| format!("# configuration cannot be shown: {e}\n"))
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("bourse.sqlite3")
+    }
+}
+
+/// `BOURSE_*` variables, less the ones that configure other things: `BOURSE_CONFIG` names the file, and
+/// `BOURSE_TEST_*` point the test suites at services. Every other `BOURSE_*` name must be a known key, so a
+/// typo stops start-up instead of being ignored.
+fn bourse_env() -> Env {
+    Env::prefixed("BOURSE_").filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"))
+}
+
+/// Figment's messages name the key and the source; this keeps them and drops the Rust type noise.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| match &e.metadata.as_ref().and_then(|m| m.source.clone()) {
+                    Some(src) => format!(" in {} ({src})", m.name),
+                    None => format!(" in {}", m.name),
+                })
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("`{key}`: {}{source}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+// figment's `Jail` closures return its own (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in_jail() -> Result<Config, ConfigError> {
+        Config::load(None, &Overrides::default())
+    }
+
+    #[test]
+    fn defaults_need_nothing_configured() {
+        Jail::expect_with(|_| {
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(config.data_dir, PathBuf::from("./bourse-data"));
+            assert!(config.database_url.is_none());
+            assert_eq!(config.body_limit_bytes, 1024 * 1024);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "bourse.toml",
+                "listen = \"127.0.0.1:9000\"\nbody_limit_bytes = 4096\nhsts = true",
+            )?;
+            jail.set_env("BOURSE_BODY_LIMIT_BYTES", "8192");
+            jail.set_env("DATABASE_URL", "postgres://a:b@localhost/x");
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.body_limit_bytes, 8192);
+            assert!(config.hsts);
+            assert_eq!(
+                config.database_url.as_ref().map(|u| u.expose().as_str()),
+                Some("postgres://a:b@localhost/x")
+            );
+
+            let flags = Overrides {
+                listen: Some("127.0.0.1:0".parse().unwrap()),
+                data_dir: Some(PathBuf::from("elsewhere")),
+            };
+            let config = Config::load(None, &flags).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.port(), 0);
+            assert_eq!(config.data_dir, PathBuf::from("elsewhere"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bourse_prefixed_database_url_wins_over_conventional() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://conventional/x");
+            jail.set_env("BOURSE_DATABASE_URL", "postgres://prefixed/x");
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            assert_eq!(config.database_url.unwrap().expose(), "postgres://prefixed/x");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("BOURSE_LISTEN", "not-an-address");
+            let err = load_in_jail().unwrap_err().to_string();
+            assert!(err.contains("listen"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("BOURSE_BODY_LIMIT_BYTES", "12");
+            let err = load_in_jail().unwrap_err().to_string();
+            assert!(err.contains("body_limit_bytes"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "mysql://x");
+            let err = load_in_jail().unwrap_err().to_string();
+            assert!(err.contains("database_url"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("bourse.toml", "lisen = \"127.0.0.1:1\"")?;
+            let err = load_in_jail().unwrap_err().to_string();
+            assert!(err.contains("lisen"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn test_suite_variables_are_not_configuration() {
+        Jail::expect_with(|jail| {
+            jail.set_env("BOURSE_TEST_DATABASE_URL", "postgres://x/y");
+            jail.set_env("BOURSE_CONFIG", "elsewhere.toml");
+            assert!(load_in_jail().map_err(|e| e.to_string())?.database_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_empty_database_url_means_sqlite() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "");
+            assert!(load_in_jail().map_err(|e| e.to_string())?.database_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/bourse.toml")), &Overrides::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::File { .. }));
+    }
+
+    #[test]
+    fn printed_configuration_masks_secrets() {
+        let config = Config {
+            database_url: Some(Secret::new("postgres://u:topsecret@db/x".into())),
+            jwt_secret: Some(Secret::new("00112233".into())),
+            data_encryption_key: Some(Secret::new("44556677".into())),
+            ..Config::default()
+        };
+        let shown = config.to_masked_toml();
+        assert!(!shown.contains("topsecret"), "{shown}");
+        assert!(!shown.contains("00112233"), "{shown}");
+        assert!(!shown.contains("44556677"), "{shown}");
+        assert!(shown.contains("postgres://u:********@db/x"), "{shown}");
+        assert!(shown.contains("listen = \"127.0.0.1:8080\""), "{shown}");
+    }
+}

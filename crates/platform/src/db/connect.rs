@@ -1,0 +1,50 @@
+use super::{Db, DbError};
+use crate::config::Config;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens the pool the configuration asks for: PostgreSQL when `database_url` is set, otherwise SQLite in the
+/// data directory (created if needed).
+pub async fn connect(config: &Config) -> Result<Db, DbError> {
+    let acquire_timeout = Duration::from_secs(config.db_acquire_timeout_secs);
+    match &config.database_url {
+        Some(url) => {
+            let options = PgConnectOptions::from_str(url.expose())
+                .map_err(|e| DbError::Open(format!("database_url is not a usable PostgreSQL URL: {e}")))?
+                .application_name("bourse");
+            let pool = PgPoolOptions::new()
+                .max_connections(config.db_max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Db::Postgres(pool))
+        }
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                DbError::Open(format!(
+                    "cannot create data directory {}: {e}",
+                    config.data_dir.display()
+                ))
+            })?;
+            // WAL lets readers run beside the writer; FULL sync makes every commit durable, which money needs.
+            let options = SqliteConnectOptions::new()
+                .filename(config.sqlite_path())
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(config.db_max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+}

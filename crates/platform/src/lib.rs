@@ -1,0 +1,22 @@
+//! What every bounded context stands on: configuration, secrets, storage and migrations, the transactional
+//! outbox and the event bus, the clock, and telemetry. Nothing here knows about money or users.
+
+pub mod audit;
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod keys;
+pub mod outbox;
+pub mod probe;
+pub mod secret;
+pub mod telemetry;
+pub mod test_support;
+
+pub use bus::{Event, EventBus, InProcessBus, Subscription};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, ConfigError, LogFormat};
+pub use db::{Backend, Db, DbError, Tx};
+pub use keys::{KeyError, Keys};
+pub use secret::Secret;
