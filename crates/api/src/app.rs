@@ -1,6 +1,7 @@
 //! Building and running the server: `Application::build(config)` → `local_addr()` → `run_until_stopped()`.
 
-use crate::middleware::{envelope_errors, metrics, request_id, security_headers};
+use crate::middleware::rate_limit::{RateLimitSetupError, RateLimits};
+use crate::middleware::{api_key, envelope_errors, metrics, rate_limit, request_id, security_headers};
 use crate::openapi;
 use crate::routes;
 use crate::state::AppState;
@@ -10,7 +11,8 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use chrono::Duration as TimeSpan;
 use identity::{
-    AccessTokens, Accounts, IdentityError, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, TwoFactor,
+    AccessTokens, Accounts, ApiKeys, IdentityError, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, Staff,
+    TwoFactor,
 };
 use ledger::AssetCatalogue;
 use platform::crypto::SecretBox;
@@ -35,6 +37,8 @@ pub enum StartupError {
     Identity(#[from] IdentityError),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("cannot set up rate limits: {0}")]
+    RateLimit(#[from] RateLimitSetupError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -90,6 +94,7 @@ impl Application {
         let relay = Relay::new(db.clone(), bus.clone(), clock.clone());
         let hasher = PasswordHasher::from_config(&config)?;
         let access_tokens = AccessTokens::new(keys.jwt_secret.expose(), config.access_token_ttl_secs);
+        let rate_limits = RateLimits::from_config(&config, clock.clone(), access_tokens.clone())?;
         let lockout = LockoutPolicy {
             max_failures: config.login_max_failures,
             window: seconds(config.login_lockout_secs),
@@ -111,13 +116,22 @@ impl Application {
                 addr: config.listen,
                 source,
             })?;
+        let api_keys = ApiKeys::new(
+            db.clone(),
+            clock.clone(),
+            SecretBox::new(keys.data_encryption_key.expose()),
+            seconds(config.api_key_window_secs),
+        );
         let state = AppState {
             config: Arc::new(config),
             assets: AssetCatalogue::new(db.clone()),
-            accounts: Accounts::new(db.clone(), clock.clone(), hasher),
+            accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()),
             sessions,
             two_factor,
+            staff: Staff::new(db.clone(), clock.clone(), hasher),
+            api_keys,
             relay_waker: relay.waker(),
+            rate_limits,
             db,
             bus,
             clock,
@@ -200,15 +214,22 @@ async fn metrics_upkeep(mut stop: watch::Receiver<bool>) {
 fn router(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
     let limit = config.body_limit_bytes;
+    let rate_limits = state.rate_limits.clone();
+    let api_key_state = state.clone();
     Router::new()
         .merge(routes::assets::router())
         .merge(routes::auth::router())
         .merge(routes::two_factor::router())
+        .merge(routes::staff::router())
+        .merge(routes::admin_users::router())
+        .merge(routes::admin_audit::router())
         .merge(routes::users::router())
+        .merge(routes::api_keys::router())
         .merge(routes::ops::router())
         .merge(extra)
         .with_state(state)
         .merge(SwaggerUi::new("/api").url("/api/openapi.json", openapi::document()))
+        .route_layer(from_fn_with_state(api_key_state, api_key::layer))
         .route_layer(from_fn(metrics::record_route))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
@@ -217,6 +238,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
             Duration::from_secs(config.request_timeout_secs),
         ))
         .layer(from_fn(envelope_errors::layer))
+        .layer(from_fn_with_state(rate_limits, rate_limit::layer))
         .layer(CompressionLayer::new())
         .layer(cors(&config.cors_allowed_origins))
         .layer(from_fn_with_state(

@@ -7,16 +7,21 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
-use identity::{Authenticated, ClientInfo};
+use identity::{ApiKeyPrincipal, AuthMethod, Authenticated, ClientInfo};
 use std::net::SocketAddr;
 
-/// A request with a valid access token: `Authorization: Bearer <token>`.
+/// A request with a valid access token (`Authorization: Bearer <token>`), or one signed with an API key and
+/// verified by [`crate::middleware::api_key`]; `who.via` says which. Routes that manage credentials take
+/// [`SessionUser`] instead.
 pub struct AuthUser(pub Authenticated);
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(principal) = parts.extensions.get::<ApiKeyPrincipal>() {
+            return Ok(AuthUser(principal.authenticated()));
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -27,6 +32,25 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "An access token is required."))?;
         let who = state.sessions.authenticate(token).await?;
         Ok(AuthUser(who))
+    }
+}
+
+/// A caller signed in with a session (bearer token). An API-key caller is refused with 403 code 2004: keys,
+/// passwords, 2FA and sessions are managed by a person, so a leaked key cannot entrench itself.
+pub struct SessionUser(pub Authenticated);
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(who) = AuthUser::from_request_parts(parts, state).await?;
+        match who.via {
+            AuthMethod::Session => Ok(SessionUser(who)),
+            AuthMethod::ApiKey(_) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This route needs a signed-in session; API keys cannot use it.",
+            )),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! Swagger UI (assets embedded in the binary) at `/api`.
 
 use crate::error::ErrorCode;
-use crate::routes::{assets, auth, ops, two_factor, users};
+use crate::routes::{admin_audit, admin_users, api_keys, assets, auth, ops, staff, two_factor, users};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -28,6 +28,17 @@ use utoipa::{Modify, OpenApi};
         two_factor::enable,
         two_factor::disable,
         two_factor::verify,
+        staff::invite_staff,
+        staff::accept_invite,
+        admin_users::list_users,
+        admin_users::get_user,
+        admin_users::suspend_user,
+        admin_users::unsuspend_user,
+        admin_users::change_role,
+        admin_audit::list_audit,
+        api_keys::create_api_key,
+        api_keys::list_api_keys,
+        api_keys::revoke_api_key,
         users::me,
         users::update_me,
         users::change_password,
@@ -41,6 +52,8 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Registration, login, tokens and sessions"),
         (name = "two-factor", description = "TOTP two-factor authentication and recovery codes"),
         (name = "users", description = "The caller's account"),
+        (name = "api-keys", description = "API keys for programs: HMAC-signed requests with scopes and IP allow-lists"),
+        (name = "admin", description = "Staff administration: users, staff invites, the audit log"),
         (name = "operations", description = "Liveness, readiness, metrics"),
     )
 )]

@@ -1,4 +1,5 @@
-use identity::{Accounts, Sessions, TwoFactor};
+use crate::middleware::rate_limit::RateLimits;
+use identity::{Accounts, ApiKeys, Sessions, Staff, TwoFactor};
 use ledger::AssetCatalogue;
 use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
@@ -16,8 +17,12 @@ pub struct AppState {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub two_factor: TwoFactor,
+    pub staff: Staff,
+    pub api_keys: ApiKeys,
     /// Wakes the outbox relay so an event goes out right after its transaction commits.
     pub relay_waker: Arc<Notify>,
+    /// The limiter behind the rate-limit layer, for limits only a handler can key (login per email).
+    pub rate_limits: RateLimits,
 }
 
 impl AppState {

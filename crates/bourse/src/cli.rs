@@ -24,6 +24,24 @@ enum Command {
     Migrate(Location),
     /// Print the effective configuration, secrets masked.
     Config(Location),
+    /// Operator tasks on the configured storage.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an admin account; the password is read from standard input (prompted for on a terminal).
+    CreateAdmin {
+        /// The admin's email, used to log in.
+        #[arg(long)]
+        email: String,
+        /// The admin's display name.
+        #[arg(long, default_value = "Administrator")]
+        full_name: String,
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -48,11 +66,16 @@ impl Location {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let location = match &cli.command {
         Command::Serve(l) | Command::Migrate(l) | Command::Config(l) => l,
+        Command::Admin(AdminCommand::CreateAdmin { location, .. }) => location,
     };
     let config = Config::load(cli.config.as_deref(), &location.overrides())?;
     match cli.command {
         Command::Serve(_) => serve(config).await,
         Command::Migrate(_) => migrate(config).await,
+        Command::Admin(AdminCommand::CreateAdmin { email, full_name, .. }) => {
+            platform::telemetry::init_logging(config.log_format, "warn");
+            crate::admin::create_admin(config, &email, &full_name).await
+        }
         Command::Config(_) => {
             print!("{}", config.to_masked_toml());
             Ok(())

@@ -1,5 +1,6 @@
 //! `bourse`: the command line. Parses arguments, loads configuration, and hands over to the library crates.
 
+mod admin;
 mod cli;
 
 use clap::Parser;

@@ -147,3 +147,44 @@ async fn serve_prints_where_it_listens_answers_and_stops_on_sigterm() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful stop exits 0: {exit:?}");
 }
+
+/// Runs `bourse admin create-admin` with `password` on standard input.
+async fn create_admin(dir: &std::path::Path, pg: Option<&TestDatabase>, email: &str, password: &str) -> std::process::Output {
+    let mut command = bourse(dir);
+    command
+        .args(["admin", "create-admin", "--email", email, "--data-dir"])
+        .arg(dir.join("data"))
+        .env("BOURSE_ARGON2_MEMORY_KIB", "8192")
+        .env("BOURSE_ARGON2_ITERATIONS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(pg) = pg {
+        command.env("DATABASE_URL", &pg.url);
+    }
+    let mut child = command.spawn().unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin_and_refuses_weak_ones_and_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = TestDatabase::from_env().await;
+    let weak = create_admin(dir.path(), pg.as_ref(), "root@example.com", "password").await;
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"), "{weak:?}");
+
+    let made = create_admin(dir.path(), pg.as_ref(), "root@example.com", "plum-rain-91-orbit").await;
+    assert!(made.status.success(), "{made:?}");
+    let out = String::from_utf8_lossy(&made.stdout);
+    assert!(out.contains("admin root@example.com created"), "{out}");
+    assert!(!out.contains("plum-rain"), "the password is never echoed");
+
+    let again = create_admin(dir.path(), pg.as_ref(), "root@example.com", "plum-rain-91-orbit").await;
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "{again:?}");
+
+    let empty = create_admin(dir.path(), pg.as_ref(), "other@example.com", "").await;
+    assert!(!empty.status.success());
+}

@@ -36,7 +36,7 @@ pub struct Accounts {
     hasher: PasswordHasher,
 }
 
-fn check_name(name: &str) -> Result<String, IdentityError> {
+pub(crate) fn check_name(name: &str) -> Result<String, IdentityError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(IdentityError::invalid("full_name", "must not be empty"));
@@ -79,7 +79,7 @@ impl Accounts {
             updated_at: now,
         };
         let mut tx = self.db.begin().await?;
-        store::insert_user(&mut tx, &user, &hash).await?;
+        store::insert_user(&mut tx, &user, Some(&hash)).await?;
         outbox::enqueue(
             &mut tx,
             "user.registered",

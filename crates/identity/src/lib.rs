@@ -3,23 +3,35 @@
 //! that slows password guessing.
 
 mod accounts;
+mod api_key_rules;
+mod api_keys;
+mod api_keys_store;
 mod email;
 mod error;
 mod lockout;
 mod model;
 mod password;
+mod permissions;
 mod sessions;
+mod staff;
+mod staff_store;
 mod store;
 mod tokens;
 mod totp;
 mod two_factor;
 
 pub use accounts::{Accounts, NewAccount, Origin, ProfileChange};
+pub use api_key_rules::{IpRule, Scope, sign as sign_api_request};
+pub use api_keys::{ApiKey, ApiKeyPrincipal, ApiKeys, CreatedApiKey, NewApiKey, SignedRequest};
 pub use email::Email;
 pub use error::IdentityError;
 pub use lockout::LockoutPolicy;
 pub use model::{Role, Session, Tier, User, UserStatus};
 pub use password::{PasswordHasher, PasswordPolicy};
-pub use sessions::{Authenticated, ClientInfo, Credentials, IssuedTokens, SessionPolicy, Sessions};
+pub use permissions::Permission;
+pub use staff::{Invite, NewStaff, Staff};
+pub use staff_store::UserQuery;
+pub use sessions::{AuthMethod, Authenticated, ClientInfo, Credentials, IssuedTokens, SessionPolicy, Sessions};
 pub use tokens::{AccessClaims, AccessTokens};
+pub use totp::code_for as totp_code;
 pub use two_factor::{TotpSetup, TwoFactor};

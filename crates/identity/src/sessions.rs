@@ -59,8 +59,18 @@ pub struct IssuedTokens {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Authenticated {
     pub user_id: Uuid,
+    /// The session of a bearer token; nil for a caller signed in with an API key (see `via`).
     pub session_id: Uuid,
     pub role: Role,
+    pub via: AuthMethod,
+}
+
+/// How a caller proved who they are: routes that manage credentials accept only a session, so a leaked API key
+/// cannot mint more keys, change the password or turn off 2FA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Session,
+    ApiKey(Uuid),
 }
 
 #[derive(Clone)]
@@ -240,7 +250,7 @@ impl Sessions {
         )
         .await?;
         Ok(IssuedTokens {
-            access_token: self.tokens.issue(user.id, session.id, user.role, now)?,
+            access_token: self.tokens.issue(user.id, session.id, user.role, user.tier, now)?,
             refresh_token,
             expires_in: self.tokens.ttl_secs(),
             session_id: session.id,
@@ -338,7 +348,7 @@ impl Sessions {
         store::touch_session(&mut tx, found.session_id, now, now + self.refresh_ttl).await?;
         tx.commit().await?;
         Ok(IssuedTokens {
-            access_token: self.tokens.issue(user.id, found.session_id, user.role, now)?,
+            access_token: self.tokens.issue(user.id, found.session_id, user.role, user.tier, now)?,
             refresh_token,
             expires_in: self.tokens.ttl_secs(),
             session_id: found.session_id,
@@ -361,6 +371,7 @@ impl Sessions {
             user_id: claims.sub,
             session_id: claims.sid,
             role,
+            via: AuthMethod::Session,
         })
     }
 

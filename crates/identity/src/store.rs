@@ -9,7 +9,7 @@ use platform::{Db, Tx, on_db, on_tx};
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: Uuid,
     email: String,
     full_name: String,
@@ -38,9 +38,10 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-const USER_COLUMNS: &str = "id, email, full_name, role, status, tier, created_at, updated_at";
+pub(crate) const USER_COLUMNS: &str = "id, email, full_name, role, status, tier, created_at, updated_at";
 
-pub(crate) async fn insert_user(tx: &mut Tx, user: &User, password_hash: &str) -> Result<(), IdentityError> {
+/// `password_hash` is `None` for a staff member who has not accepted their invite yet: nobody can log in as them.
+pub(crate) async fn insert_user(tx: &mut Tx, user: &User, password_hash: Option<&str>) -> Result<(), IdentityError> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO users (id, email, password_hash, full_name, role, status, tier, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"

@@ -3,7 +3,7 @@
 //! out once and stored only as their SHA-256.
 
 use crate::IdentityError;
-use crate::model::Role;
+use crate::model::{Role, Tier};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -22,8 +22,16 @@ pub struct AccessClaims {
     /// The session this token belongs to: revoking it ends the token too.
     pub sid: Uuid,
     pub role: Role,
+    /// The rate-limit tier when the token was issued, so the limiter needs no database read; tokens issued
+    /// before the claim existed count as BASIC.
+    #[serde(default = "basic_tier")]
+    pub tier: Tier,
     pub iat: i64,
     pub exp: i64,
+}
+
+fn basic_tier() -> Tier {
+    Tier::Basic
 }
 
 #[derive(Clone)]
@@ -50,13 +58,21 @@ impl AccessTokens {
         self.ttl_secs
     }
 
-    pub fn issue(&self, user: Uuid, session: Uuid, role: Role, now: DateTime<Utc>) -> Result<String, IdentityError> {
+    pub fn issue(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        role: Role,
+        tier: Tier,
+        now: DateTime<Utc>,
+    ) -> Result<String, IdentityError> {
         let claims = AccessClaims {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             sub: user,
             sid: session,
             role,
+            tier,
             iat: now.timestamp(),
             exp: now.timestamp().saturating_add(self.ttl_secs),
         };
@@ -109,9 +125,12 @@ mod tests {
     fn a_token_verifies_until_it_expires() {
         let now = Utc::now();
         let (user, session) = (Uuid::new_v4(), Uuid::new_v4());
-        let token = tokens().issue(user, session, Role::Teller, now).unwrap();
+        let token = tokens().issue(user, session, Role::Teller, Tier::Pro, now).unwrap();
         let claims = tokens().verify(&token, now + Duration::seconds(899)).unwrap();
-        assert_eq!((claims.sub, claims.sid, claims.role), (user, session, Role::Teller));
+        assert_eq!(
+            (claims.sub, claims.sid, claims.role, claims.tier),
+            (user, session, Role::Teller, Tier::Pro)
+        );
         assert!(tokens().verify(&token, now + Duration::seconds(900)).is_err());
     }
 
@@ -119,7 +138,7 @@ mod tests {
     fn another_key_or_a_tampered_token_is_refused() {
         let now = Utc::now();
         let token = tokens()
-            .issue(Uuid::new_v4(), Uuid::new_v4(), Role::Customer, now)
+            .issue(Uuid::new_v4(), Uuid::new_v4(), Role::Customer, Tier::Basic, now)
             .unwrap();
         assert!(AccessTokens::new(&[8u8; 32], 900).verify(&token, now).is_err());
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();

@@ -55,3 +55,45 @@ pub async fn record(tx: &mut Tx, record: &AuditRecord<'_>) -> Result<(), DbError
     .map(|_| ()))?;
     Ok(())
 }
+
+/// Which records a listing returns, newest first; `before` is the last id of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<Uuid>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub outcome: String,
+    pub details: Json<serde_json::Value>,
+}
+
+pub async fn list(db: &crate::Db, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+    Ok(crate::on_db!(db, pool => sqlx::query_as(
+        "SELECT id, at, actor_id, action, target, ip, request_id, outcome, details FROM audit_log \
+         WHERE ($1 IS NULL OR actor_id = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR target = $3) \
+         AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR id < $6) \
+         ORDER BY id DESC LIMIT $7"
+    )
+    .bind(filter.actor)
+    .bind(filter.action.as_deref())
+    .bind(filter.target.as_deref())
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
+}

@@ -63,6 +63,33 @@ pub struct Config {
     pub login_max_failures: u32,
     /// How long a lock lasts, and the window in which failures are counted.
     pub login_lockout_secs: u64,
+    /// An API-key request whose `X-Api-Timestamp` is further than this from the server's clock (either way) is
+    /// refused: it bounds how long a captured request can be replayed.
+    pub api_key_window_secs: u64,
+    /// Apply the rate limits below; off only for benchmarks or behind a gateway that limits instead.
+    pub rate_limits_enabled: bool,
+    /// The window every `rate_limit_*` count refers to; buckets refill continuously over it.
+    pub rate_limit_window_secs: u64,
+    /// Requests per window for a signed-in user of tier BASIC.
+    pub rate_limit_basic: u32,
+    /// Requests per window for a signed-in user of tier PRO.
+    pub rate_limit_pro: u32,
+    /// Login attempts per window per client IP, and again per email address.
+    pub rate_limit_login: u32,
+    /// Register, refresh and 2FA-verify requests per window per client IP.
+    pub rate_limit_auth: u32,
+    /// Requests without a valid access token (public reads) per window per client IP.
+    pub rate_limit_public: u32,
+    /// Requests per window for the whole service (all nodes, when shared through Redis).
+    pub rate_limit_global: u32,
+    /// Most client keys held in memory by the in-process limiter.
+    pub rate_limit_max_keys: usize,
+    /// Prefix of the limiter's Redis keys; nodes sharing limits must use the same one.
+    pub rate_limit_redis_prefix: String,
+    /// How long a request waits for Redis before the in-process buckets decide instead.
+    pub rate_limit_redis_timeout_ms: u64,
+    /// Proxy addresses whose `X-Forwarded-For` is believed; empty means the TCP peer is the client.
+    pub rate_limit_trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +127,19 @@ impl Default for Config {
             argon2_parallelism: 1,
             login_max_failures: 5,
             login_lockout_secs: 15 * 60,
+            api_key_window_secs: 5,
+            rate_limits_enabled: true,
+            rate_limit_window_secs: 60,
+            rate_limit_basic: 60,
+            rate_limit_pro: 300,
+            rate_limit_login: 5,
+            rate_limit_auth: 20,
+            rate_limit_public: 120,
+            rate_limit_global: 60_000,
+            rate_limit_max_keys: 100_000,
+            rate_limit_redis_prefix: "bourse:rl".to_owned(),
+            rate_limit_redis_timeout_ms: 100,
+            rate_limit_trusted_proxies: Vec::new(),
         }
     }
 }
@@ -250,8 +290,54 @@ impl Config {
         if !(1..=7 * 24 * 3600).contains(&self.login_lockout_secs) {
             return invalid("login_lockout_secs", "must be between 1 and 604800");
         }
+        if !(1..=300).contains(&self.api_key_window_secs) {
+            return invalid("api_key_window_secs", "must be between 1 and 300");
+        }
+        self.validate_rate_limits()?;
         if self.log_filter.trim().is_empty() {
             return invalid("log_filter", "must not be empty");
+        }
+        Ok(())
+    }
+
+    fn validate_rate_limits(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
+        if !(1..=86_400).contains(&self.rate_limit_window_secs) {
+            return invalid("rate_limit_window_secs", "must be between 1 and 86400".to_owned());
+        }
+        for (key, value) in [
+            ("rate_limit_basic", self.rate_limit_basic),
+            ("rate_limit_pro", self.rate_limit_pro),
+            ("rate_limit_login", self.rate_limit_login),
+            ("rate_limit_auth", self.rate_limit_auth),
+            ("rate_limit_public", self.rate_limit_public),
+            ("rate_limit_global", self.rate_limit_global),
+        ] {
+            // The bound keeps limit × window in milliseconds exact in Redis's Lua doubles.
+            if !(1..=1_000_000).contains(&value) {
+                return invalid(key, "must be between 1 and 1000000".to_owned());
+            }
+        }
+        if !(1_000..=10_000_000).contains(&self.rate_limit_max_keys) {
+            return invalid("rate_limit_max_keys", "must be between 1000 and 10000000".to_owned());
+        }
+        let prefix = &self.rate_limit_redis_prefix;
+        if prefix.is_empty() || prefix.len() > 64 || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+            return invalid(
+                "rate_limit_redis_prefix",
+                "must be 1 to 64 printable ASCII characters without spaces".to_owned(),
+            );
+        }
+        if !(1..=10_000).contains(&self.rate_limit_redis_timeout_ms) {
+            return invalid("rate_limit_redis_timeout_ms", "must be between 1 and 10000".to_owned());
+        }
+        for proxy in &self.rate_limit_trusted_proxies {
+            if proxy.parse::<std::net::IpAddr>().is_err() {
+                return invalid(
+                    "rate_limit_trusted_proxies",
+                    format!("entry {proxy:?} must be an IP address such as \"10.0.0.2\""),
+                );
+            }
         }
         Ok(())
     }
@@ -426,6 +512,31 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("DATABASE_URL", "");
             assert!(load_in_jail().map_err(|e| e.to_string())?.database_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rate_limit_keys_are_checked() {
+        let config = Config::default();
+        assert_eq!((config.rate_limit_basic, config.rate_limit_pro, config.rate_limit_login), (60, 300, 5));
+        for (key, value) in [
+            ("BOURSE_RATE_LIMIT_BASIC", "0"),
+            ("BOURSE_RATE_LIMIT_WINDOW_SECS", "0"),
+            ("BOURSE_RATE_LIMIT_REDIS_PREFIX", "has space"),
+            ("BOURSE_RATE_LIMIT_TRUSTED_PROXIES", "[\"not-an-ip\"]"),
+        ] {
+            Jail::expect_with(|jail| {
+                jail.set_env(key, value);
+                let err = load_in_jail().unwrap_err().to_string();
+                assert!(err.contains(&key["BOURSE_".len()..].to_ascii_lowercase()), "{err}");
+                Ok(())
+            });
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("BOURSE_RATE_LIMIT_TRUSTED_PROXIES", "[\"10.0.0.2\", \"::1\"]");
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            assert_eq!(config.rate_limit_trusted_proxies, ["10.0.0.2", "::1"]);
             Ok(())
         });
     }

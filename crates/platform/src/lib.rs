@@ -10,6 +10,7 @@ pub mod db;
 pub mod keys;
 pub mod outbox;
 pub mod probe;
+pub mod rate_limit;
 pub mod secret;
 pub mod telemetry;
 pub mod test_support;

@@ -1,6 +1,6 @@
 //! `/v1/auth/*`: registration, login, token refresh, logout and the caller's sessions.
 
-use crate::auth::{AuthUser, Client};
+use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
@@ -101,13 +101,14 @@ impl From<IssuedTokens> for TokenPair {
         (status = 200, description = "Tokens", body = Envelope<TokenPair>),
         (status = 401, description = "Wrong email or password (code 2002)", body = ErrorEnvelope),
         (status = 403, description = "Account suspended (code 2004)", body = ErrorEnvelope),
-        (status = 429, description = "Locked after repeated failures (code 4290, `Retry-After`)", body = ErrorEnvelope),
+        (status = 429, description = "Locked after failures, or over the login limit per IP or email (code 4290, `Retry-After`)", body = ErrorEnvelope),
     ))]
 pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<Envelope<TokenPair>>, ApiError> {
+    state.rate_limits.check_login_email(&body.email).await?;
     let credentials = Credentials {
         email: &body.email,
         password: &body.password,
@@ -151,7 +152,7 @@ pub struct Revoked {
     ))]
 pub async fn logout(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    SessionUser(who): SessionUser,
     Client(client): Client,
 ) -> Result<Json<Envelope<Revoked>>, ApiError> {
     state
@@ -198,7 +199,7 @@ impl SessionView {
     ))]
 pub async fn list_sessions(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    SessionUser(who): SessionUser,
 ) -> Result<Json<Envelope<Page<SessionView>>>, ApiError> {
     let sessions = state.sessions.list(who.user_id).await?;
     Ok(ok(Page {
@@ -220,7 +221,7 @@ pub async fn list_sessions(
     ))]
 pub async fn revoke_session(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    SessionUser(who): SessionUser,
     Client(client): Client,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Envelope<Revoked>>, ApiError> {

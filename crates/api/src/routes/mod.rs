@@ -1,7 +1,11 @@
 //! One module per resource; each exposes `router()` and its handlers, merged in [`crate::app`].
 
+pub mod admin_audit;
+pub mod admin_users;
+pub mod api_keys;
 pub mod assets;
 pub mod auth;
 pub mod ops;
+pub mod staff;
 pub mod two_factor;
 pub mod users;

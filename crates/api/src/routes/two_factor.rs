@@ -1,7 +1,7 @@
 //! `/v1/auth/2fa/*`: enrolling an authenticator app (TOTP, RFC 6238), turning it off, and the second step of a
 //! login for a user who has it on.
 
-use crate::auth::{AuthUser, Client};
+use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -41,7 +41,7 @@ pub struct TotpSetupView {
     ))]
 pub async fn setup(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    SessionUser(who): SessionUser,
 ) -> Result<Json<Envelope<TotpSetupView>>, ApiError> {
     let user = state.accounts.get(who.user_id).await?;
     let setup = state.two_factor.setup(who.user_id, user.email.as_str()).await?;
@@ -76,7 +76,7 @@ pub struct RecoveryCodes {
     ))]
 pub async fn enable(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    SessionUser(who): SessionUser,
     Client(client): Client,
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> Result<Json<Envelope<RecoveryCodes>>, ApiError> {
@@ -101,7 +101,7 @@ pub struct TwoFactorStatus {
     ))]
 pub async fn disable(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    SessionUser(who): SessionUser,
     Client(client): Client,
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> Result<Json<Envelope<TwoFactorStatus>>, ApiError> {

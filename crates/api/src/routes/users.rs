@@ -1,6 +1,6 @@
 //! `/v1/users/me`: the caller's own account.
 
-use crate::auth::{AuthUser, Client};
+use crate::auth::{AuthUser, Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -108,7 +108,7 @@ pub struct PasswordChanged {
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
-    AuthUser(who): AuthUser,
+    SessionUser(who): SessionUser,
     Client(client): Client,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<Json<Envelope<PasswordChanged>>, ApiError> {

@@ -56,6 +56,15 @@ pub fn test_config(storage: &Storage) -> Config {
         // The cheapest argon2id the configuration allows: tests hash many passwords.
         argon2_memory_kib: 8 * 1024,
         argon2_iterations: 1,
+        // Suites send many requests from one IP: generous limits here, tight ones only in rate_limits.rs. A
+        // prefix per server keeps servers sharing the test Redis out of each other's buckets.
+        rate_limit_basic: 100_000,
+        rate_limit_pro: 100_000,
+        rate_limit_login: 100_000,
+        rate_limit_auth: 100_000,
+        rate_limit_public: 100_000,
+        rate_limit_global: 1_000_000,
+        rate_limit_redis_prefix: format!("bourse-test:{}", uuid::Uuid::new_v4()),
         ..Config::default()
     }
 }

@@ -1,10 +1,15 @@
 //! Black-box HTTP tests: each starts the real server on a free port with fresh storage and talks to it with a
 //! real HTTP client. One test binary with modules, so the suite links once.
 
+mod admin;
+mod api_keys;
 mod assets;
 mod auth;
 mod bad_input;
 mod helpers;
 mod operations;
+mod rate_limits;
 mod response_shape;
 mod restart;
+mod signing;
+mod two_factor;

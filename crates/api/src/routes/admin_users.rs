@@ -1,0 +1,213 @@
+//! `/v1/admin/users`: the user directory for staff — search, look up, suspend and reinstate, change roles.
+
+use crate::auth::Client;
+use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::permission::{Permitted, StaffManage, UsersRead, UsersSuspend};
+use crate::routes::users::UserView;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use identity::{Role, UserQuery, UserStatus};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+const MAX_SEARCH_CHARS: usize = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/users", get(list_users))
+        .route("/v1/admin/users/{id}", get(get_user))
+        .route("/v1/admin/users/{id}/suspend", post(suspend_user))
+        .route("/v1/admin/users/{id}/unsuspend", post(unsuspend_user))
+        .route("/v1/admin/users/{id}/role", put(change_role))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RoleName {
+    Customer,
+    Teller,
+    Admin,
+}
+
+impl From<RoleName> for Role {
+    fn from(role: RoleName) -> Role {
+        match role {
+            RoleName::Customer => Role::Customer,
+            RoleName::Teller => Role::Teller,
+            RoleName::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum StatusName {
+    Active,
+    Suspended,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    /// A fragment of the email or full name, case-insensitive.
+    pub q: Option<String>,
+    pub role: Option<RoleName>,
+    pub status: Option<StatusName>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Search users, oldest first (permission `users:read`).
+#[utoipa::path(get, path = "/v1/admin/users", tag = "admin", security(("bearer" = [])),
+    params(ListUsersQuery),
+    responses(
+        (status = 200, description = "A page of users", body = Envelope<Page<UserView>>),
+        (status = 400, description = "Bad query parameter (code 1000)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+    ))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    _: Permitted<UsersRead>,
+    ApiQuery(query): ApiQuery<ListUsersQuery>,
+) -> Result<Json<Envelope<Page<UserView>>>, ApiError> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let text = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    if text.as_ref().is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+        return Err(ApiError::invalid_field(
+            "q",
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    let after = query
+        .cursor
+        .as_deref()
+        .map(Uuid::parse_str)
+        .transpose()
+        .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this API returned"))?;
+    let filter = UserQuery {
+        text,
+        role: query.role.map(Role::from),
+        status: query.status.map(|s| match s {
+            StatusName::Active => UserStatus::Active,
+            StatusName::Suspended => UserStatus::Suspended,
+        }),
+        after,
+    };
+    let (users, more) = state.staff.list_users(&filter, limit).await?;
+    let next_cursor = more.then(|| users.last().map(|u| u.id.to_string())).flatten();
+    Ok(ok(Page {
+        items: users.into_iter().map(UserView::from).collect(),
+        next_cursor,
+    }))
+}
+
+fn user_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::invalid_field("id", "must be a UUID"))
+}
+
+/// One user (permission `users:read`).
+#[utoipa::path(get, path = "/v1/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = Envelope<UserView>),
+        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+    ))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    _: Permitted<UsersRead>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Envelope<UserView>>, ApiError> {
+    Ok(ok(state.staff.user(user_id(&id)?).await?.into()))
+}
+
+/// Suspend a user: they cannot log in, and their live tokens stop working at once (permission `users:suspend`).
+#[utoipa::path(post, path = "/v1/admin/users/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The suspended user", body = Envelope<UserView>),
+        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        (status = 409, description = "Your own account (code 3002)", body = ErrorEnvelope),
+    ))]
+pub async fn suspend_user(
+    State(state): State<AppState>,
+    Permitted { who, .. }: Permitted<UsersSuspend>,
+    Client(client): Client,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Envelope<UserView>>, ApiError> {
+    let user = state
+        .staff
+        .set_status(who.user_id, user_id(&id)?, UserStatus::Suspended, &client.origin())
+        .await?;
+    Ok(ok(user.into()))
+}
+
+/// Reinstate a suspended user (permission `users:suspend`).
+#[utoipa::path(post, path = "/v1/admin/users/{id}/unsuspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The reinstated user", body = Envelope<UserView>),
+        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        (status = 409, description = "Your own account (code 3002)", body = ErrorEnvelope),
+    ))]
+pub async fn unsuspend_user(
+    State(state): State<AppState>,
+    Permitted { who, .. }: Permitted<UsersSuspend>,
+    Client(client): Client,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Envelope<UserView>>, ApiError> {
+    let user = state
+        .staff
+        .set_status(who.user_id, user_id(&id)?, UserStatus::Active, &client.origin())
+        .await?;
+    Ok(ok(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    pub role: RoleName,
+}
+
+/// Change a user's role; it applies to their next request (permission `staff:manage`).
+#[utoipa::path(put, path = "/v1/admin/users/{id}/role", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")), request_body = RoleChange,
+    responses(
+        (status = 200, description = "The user with the new role", body = Envelope<UserView>),
+        (status = 400, description = "Unknown role (code 1000)", body = ErrorEnvelope),
+        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        (status = 409, description = "Your own account (code 3002)", body = ErrorEnvelope),
+    ))]
+pub async fn change_role(
+    State(state): State<AppState>,
+    Permitted { who, .. }: Permitted<StaffManage>,
+    Client(client): Client,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RoleChange>,
+) -> Result<Json<Envelope<UserView>>, ApiError> {
+    let user = state
+        .staff
+        .set_role(who.user_id, user_id(&id)?, body.role.into(), &client.origin())
+        .await?;
+    Ok(ok(user.into()))
+}
