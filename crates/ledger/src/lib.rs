@@ -2,6 +2,7 @@
 //! on it. It is the only code that changes a balance.
 
 pub mod assets;
+pub mod books;
 mod error;
 
 pub use assets::{Asset, AssetCatalogue, AssetFilter, AssetKind};
