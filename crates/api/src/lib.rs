@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod middleware;
 pub mod openapi;
+mod pagination;
 pub mod permission;
 mod routes;
 pub mod state;

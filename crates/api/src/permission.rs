@@ -1,8 +1,9 @@
 //! The one place staff routes are guarded. A handler takes `Permitted<P>` for the permission `P` it needs; the
-//! extractor authenticates the caller, looks the permission up in the role table (`identity::Permission`), and
-//! refuses staff who have not turned on 2FA. Handlers never check roles themselves.
+//! extractor authenticates the caller with a session (a person: API keys never reach staff routes), looks the
+//! permission up in the role table (`identity::Permission`), and refuses staff who have not turned on 2FA.
+//! Handlers never check roles themselves.
 
-use crate::auth::AuthUser;
+use crate::auth::SessionUser;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -39,7 +40,7 @@ permissions!(
     AuditRead,
 );
 
-/// A signed-in caller whose role holds `N::PERMISSION` and who uses 2FA.
+/// A caller signed in with a session whose role holds `N::PERMISSION` and who uses 2FA.
 pub struct Permitted<N: Needs> {
     pub who: Authenticated,
     need: PhantomData<N>,
@@ -49,7 +50,7 @@ impl<N: Needs> FromRequestParts<AppState> for Permitted<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let AuthUser(who) = AuthUser::from_request_parts(parts, state).await?;
+        let SessionUser(who) = SessionUser::from_request_parts(parts, state).await?;
         let permission = N::PERMISSION.as_str();
         if !who.role.allows(N::PERMISSION) {
             return Err(

@@ -149,7 +149,12 @@ async fn serve_prints_where_it_listens_answers_and_stops_on_sigterm() {
 }
 
 /// Runs `bourse admin create-admin` with `password` on standard input.
-async fn create_admin(dir: &std::path::Path, pg: Option<&TestDatabase>, email: &str, password: &str) -> std::process::Output {
+async fn create_admin(
+    dir: &std::path::Path,
+    pg: Option<&TestDatabase>,
+    email: &str,
+    password: &str,
+) -> std::process::Output {
     let mut command = bourse(dir);
     command
         .args(["admin", "create-admin", "--email", email, "--data-dir"])
@@ -183,7 +188,10 @@ async fn create_admin_reads_the_password_from_stdin_and_refuses_weak_ones_and_du
 
     let again = create_admin(dir.path(), pg.as_ref(), "root@example.com", "plum-rain-91-orbit").await;
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exists"),
+        "{again:?}"
+    );
 
     let empty = create_admin(dir.path(), pg.as_ref(), "other@example.com", "").await;
     assert!(!empty.status.success());

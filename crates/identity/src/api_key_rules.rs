@@ -69,7 +69,10 @@ impl IpRule {
         };
         let rule = IpRule { network, prefix };
         if mask(network, prefix) != bits(network) {
-            return Err(format!("{text:?} has host bits set; did you mean {}?", rule.normalised()));
+            return Err(format!(
+                "{text:?} has host bits set; did you mean {}?",
+                rule.normalised()
+            ));
         }
         Ok(rule)
     }
@@ -83,7 +86,11 @@ impl IpRule {
 
     fn normalised(&self) -> IpRule {
         let network = match self.network {
-            IpAddr::V4(_) => IpAddr::from(u32::try_from(mask(self.network, self.prefix)).unwrap_or(0).to_be_bytes()),
+            IpAddr::V4(_) => IpAddr::from(
+                u32::try_from(mask(self.network, self.prefix))
+                    .unwrap_or(0)
+                    .to_be_bytes(),
+            ),
             IpAddr::V6(_) => IpAddr::from(mask(self.network, self.prefix).to_be_bytes()),
         };
         IpRule {
@@ -109,18 +116,18 @@ fn bits(ip: IpAddr) -> u128 {
 fn mask(ip: IpAddr, prefix: u8) -> u128 {
     let width: u32 = if ip.is_ipv4() { 32 } else { 128 };
     let host_bits = width - u32::from(prefix).min(width);
-    let keep = if host_bits >= 128 {
-        0
-    } else {
-        u128::MAX << host_bits
-    };
+    let keep = if host_bits >= 128 { 0 } else { u128::MAX << host_bits };
     bits(ip) & keep
 }
 
 /// The signature a client sends in `X-Api-Signature`: lowercase hex of HMAC-SHA256 keyed with the secret (its
 /// text, as shown at creation) over `timestamp ‖ method ‖ path_and_query ‖ body`, with no separators.
 pub fn sign(secret: &str, timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
-    hex::encode(mac(secret.as_bytes(), timestamp, method, path_and_query, body).finalize().into_bytes())
+    hex::encode(
+        mac(secret.as_bytes(), timestamp, method, path_and_query, body)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Compares in constant time (through `Mac::verify_slice`), so the time taken says nothing about how many
@@ -187,7 +194,15 @@ mod tests {
     #[test]
     fn malformed_rules_are_refused_with_a_reason() {
         for bad in [
-            "", "10.0.0", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/+8", "10.0.0.0/8/8", "::/129", "host", "10.0.0.1/8",
+            "",
+            "10.0.0",
+            "10.0.0.0/",
+            "10.0.0.0/33",
+            "10.0.0.0/+8",
+            "10.0.0.0/8/8",
+            "::/129",
+            "host",
+            "10.0.0.1/8",
             "10.0.0.0/0008",
         ] {
             assert!(IpRule::parse(bad).is_err(), "{bad:?}");
@@ -217,7 +232,14 @@ mod tests {
             br#"{"market":"BTC-USD","side":"buy","quantity":"0.5"}"#,
             &signature,
         ));
-        assert!(!signature_matches(b"other", "1767225600000", "POST", "/", b"", &signature));
+        assert!(!signature_matches(
+            b"other",
+            "1767225600000",
+            "POST",
+            "/",
+            b"",
+            &signature
+        ));
         assert!(!signature_matches(b"k", "1", "GET", "/", b"", "not hex"));
     }
 }

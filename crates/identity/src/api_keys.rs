@@ -246,7 +246,12 @@ impl ApiKeys {
     }
 
     /// A page of the user's keys, newest first, revoked ones included; `true` when more follow.
-    pub async fn list(&self, user: Uuid, before: Option<Uuid>, limit: u32) -> Result<(Vec<ApiKey>, bool), IdentityError> {
+    pub async fn list(
+        &self,
+        user: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<(Vec<ApiKey>, bool), IdentityError> {
         let mut keys = store::page(&self.db, user, before, limit.saturating_add(1)).await?;
         let more = keys.len() > usize::try_from(limit).unwrap_or(usize::MAX);
         keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));

@@ -92,12 +92,7 @@ pub(crate) async fn insert(tx: &mut Tx, key: &ApiKey, sealed_secret: &[u8]) -> R
 }
 
 /// One page of `user`'s keys, newest first (ids are UUIDv7, so id order is creation order), after `before`.
-pub(crate) async fn page(
-    db: &Db,
-    user: Uuid,
-    before: Option<Uuid>,
-    limit: u32,
-) -> Result<Vec<ApiKey>, IdentityError> {
+pub(crate) async fn page(db: &Db, user: Uuid, before: Option<Uuid>, limit: u32) -> Result<Vec<ApiKey>, IdentityError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_keys k WHERE k.user_id = $1 AND ($2 IS NULL OR k.id < $2) \
          ORDER BY k.id DESC LIMIT $3"
@@ -135,7 +130,12 @@ pub(crate) async fn presented(db: &Db, key: Uuid) -> Result<Option<Presented>, I
 
 /// Records a use unless one was recorded after `stale_before`: a busy key costs one write a minute, not one
 /// per request.
-pub(crate) async fn touch(db: &Db, key: Uuid, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<(), IdentityError> {
+pub(crate) async fn touch(
+    db: &Db,
+    key: Uuid,
+    now: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
+) -> Result<(), IdentityError> {
     on_db!(db, pool => sqlx::query(
         "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)"
     ).bind(now).bind(key).bind(stale_before).execute(pool).await.map(|_| ()))?;

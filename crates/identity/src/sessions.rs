@@ -348,7 +348,9 @@ impl Sessions {
         store::touch_session(&mut tx, found.session_id, now, now + self.refresh_ttl).await?;
         tx.commit().await?;
         Ok(IssuedTokens {
-            access_token: self.tokens.issue(user.id, found.session_id, user.role, user.tier, now)?,
+            access_token: self
+                .tokens
+                .issue(user.id, found.session_id, user.role, user.tier, now)?,
             refresh_token,
             expires_in: self.tokens.ttl_secs(),
             session_id: found.session_id,

@@ -519,7 +519,10 @@ mod tests {
     #[test]
     fn rate_limit_keys_are_checked() {
         let config = Config::default();
-        assert_eq!((config.rate_limit_basic, config.rate_limit_pro, config.rate_limit_login), (60, 300, 5));
+        assert_eq!(
+            (config.rate_limit_basic, config.rate_limit_pro, config.rate_limit_login),
+            (60, 300, 5)
+        );
         for (key, value) in [
             ("BOURSE_RATE_LIMIT_BASIC", "0"),
             ("BOURSE_RATE_LIMIT_WINDOW_SECS", "0"),

@@ -21,9 +21,11 @@ use axum::response::{IntoResponse, Response};
 use identity::{AccessTokens, Email, Tier};
 use platform::rate_limit::{Decision, Quota, RateLimiter, RedisBucketError, RedisBuckets};
 use platform::{Clock, Config};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use uuid::Uuid;
 
 const LIMIT_HEADER: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const REMAINING_HEADER: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
@@ -37,10 +39,23 @@ pub struct RateLimits {
 struct Inner {
     limiter: RateLimiter,
     tokens: AccessTokens,
+    verified: Mutex<HashMap<String, Verified>>,
     clock: Arc<dyn Clock>,
     quotas: Quotas,
     trusted_proxies: Vec<IpAddr>,
 }
+
+/// A token this layer has already verified: what it said, and until when it holds. Decoding and checking a JWT
+/// costs more than the rest of the layer together, and a client sends the same token for minutes.
+#[derive(Clone, Copy)]
+struct Verified {
+    user: Uuid,
+    tier: Tier,
+    expires: i64,
+}
+
+/// Most tokens remembered; the memory is then cleared (a few hundred bytes each).
+const MAX_VERIFIED: usize = 10_000;
 
 struct Quotas {
     basic: Quota,
@@ -100,6 +115,7 @@ impl RateLimits {
             inner: Some(Arc::new(Inner {
                 limiter,
                 tokens,
+                verified: Mutex::new(HashMap::new()),
                 clock,
                 quotas,
                 trusted_proxies,
@@ -223,13 +239,35 @@ fn set_headers(headers: &mut HeaderMap, limit: u32, remaining: u32) {
     headers.insert(REMAINING_HEADER, HeaderValue::from(remaining));
 }
 
-fn bearer_user(headers: &HeaderMap, inner: &Inner) -> Option<(uuid::Uuid, Tier)> {
+fn bearer_user(headers: &HeaderMap, inner: &Inner) -> Option<(Uuid, Tier)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))?
         .trim();
-    let claims = inner.tokens.verify(token, inner.clock.now()).ok()?;
+    let now = inner.clock.now();
+    let mut verified = inner.verified.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Only the exact string that verified before is trusted again, and only until its expiry.
+    if let Some(known) = verified.get(token).copied() {
+        if known.expires > now.timestamp() {
+            return Some((known.user, known.tier));
+        }
+        verified.remove(token);
+    }
+    drop(verified);
+    let claims = inner.tokens.verify(token, now).ok()?;
+    let mut verified = inner.verified.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if verified.len() >= MAX_VERIFIED {
+        verified.clear();
+    }
+    verified.insert(
+        token.to_owned(),
+        Verified {
+            user: claims.sub,
+            tier: claims.tier,
+            expires: claims.exp,
+        },
+    );
     Some((claims.sub, claims.tier))
 }
 

@@ -3,6 +3,7 @@
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::pagination;
 use crate::permission::{AuditRead, Permitted};
 use crate::state::AppState;
 use axum::extract::State;
@@ -14,8 +15,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 const MAX_TEXT: usize = 200;
 
 pub fn router() -> Router<AppState> {
@@ -97,19 +96,8 @@ pub async fn list_audit(
     _: Permitted<AuditRead>,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Envelope<Page<AuditView>>>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let before = query
-        .cursor
-        .as_deref()
-        .map(str::parse::<i64>)
-        .transpose()
-        .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this API returned"))?;
+    let limit = pagination::limit(query.limit)?;
+    let before = pagination::cursor::<i64>(query.cursor.as_deref())?;
     let filter = AuditFilter {
         actor: query.actor,
         action: bounded("action", query.action)?,
@@ -121,7 +109,7 @@ pub async fn list_audit(
     let mut entries = audit::list(&state.db, &filter, i64::from(limit) + 1).await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
-    let next_cursor = more.then(|| entries.last().map(|e| e.id.to_string())).flatten();
+    let next_cursor = pagination::next_cursor(&entries, more, |e| e.id.to_string());
     Ok(ok(Page {
         items: entries.into_iter().map(AuditView::from).collect(),
         next_cursor,

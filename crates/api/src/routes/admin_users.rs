@@ -4,6 +4,7 @@ use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination;
 use crate::permission::{Permitted, StaffManage, UsersRead, UsersSuspend};
 use crate::routes::users::UserView;
 use crate::state::AppState;
@@ -15,8 +16,6 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 const MAX_SEARCH_CHARS: usize = 100;
 
 pub fn router() -> Router<AppState> {
@@ -81,13 +80,7 @@ pub async fn list_users(
     _: Permitted<UsersRead>,
     ApiQuery(query): ApiQuery<ListUsersQuery>,
 ) -> Result<Json<Envelope<Page<UserView>>>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = pagination::limit(query.limit)?;
     let text = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
     if text.as_ref().is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
         return Err(ApiError::invalid_field(
@@ -95,12 +88,7 @@ pub async fn list_users(
             format!("must be at most {MAX_SEARCH_CHARS} characters"),
         ));
     }
-    let after = query
-        .cursor
-        .as_deref()
-        .map(Uuid::parse_str)
-        .transpose()
-        .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this API returned"))?;
+    let after = pagination::cursor::<Uuid>(query.cursor.as_deref())?;
     let filter = UserQuery {
         text,
         role: query.role.map(Role::from),
@@ -111,7 +99,7 @@ pub async fn list_users(
         after,
     };
     let (users, more) = state.staff.list_users(&filter, limit).await?;
-    let next_cursor = more.then(|| users.last().map(|u| u.id.to_string())).flatten();
+    let next_cursor = pagination::next_cursor(&users, more, |u| u.id.to_string());
     Ok(ok(Page {
         items: users.into_iter().map(UserView::from).collect(),
         next_cursor,

@@ -5,6 +5,7 @@ use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,9 +16,6 @@ use identity::{ApiKey, NewApiKey};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 100;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -111,10 +109,7 @@ pub async fn create_api_key(
         ip_allowlist: body.ip_allowlist.as_deref().unwrap_or_default(),
         expires_at: body.expires_at,
     };
-    let created = state
-        .api_keys
-        .create(who.user_id, request, &client.origin())
-        .await?;
+    let created = state.api_keys.create(who.user_id, request, &client.origin()).await?;
     let view = CreatedApiKeyView {
         key_id: created.key.id,
         secret: created.secret,
@@ -127,7 +122,7 @@ pub async fn create_api_key(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListApiKeysQuery {
-    /// Page size, 1 to 100 (default 50).
+    /// Page size, 1 to 200 (default 50).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -147,21 +142,10 @@ pub async fn list_api_keys(
     SessionUser(who): SessionUser,
     ApiQuery(query): ApiQuery<ListApiKeysQuery>,
 ) -> Result<Json<Envelope<Page<ApiKeyView>>>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let before = query
-        .cursor
-        .as_deref()
-        .map(Uuid::parse_str)
-        .transpose()
-        .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this API returned"))?;
+    let limit = pagination::limit(query.limit)?;
+    let before = pagination::cursor::<Uuid>(query.cursor.as_deref())?;
     let (keys, more) = state.api_keys.list(who.user_id, before, limit).await?;
-    let next_cursor = more.then(|| keys.last().map(|k| k.id.to_string())).flatten();
+    let next_cursor = pagination::next_cursor(&keys, more, |k| k.id.to_string());
     let now = state.clock.now();
     Ok(ok(Page {
         items: keys.into_iter().map(|k| ApiKeyView::new(k, now)).collect(),

@@ -3,6 +3,7 @@
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
+use crate::pagination;
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
@@ -12,9 +13,6 @@ use ledger::{Asset, AssetFilter, AssetKind};
 use money::AssetCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -100,26 +98,15 @@ pub async fn list_assets(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListAssetsQuery>,
 ) -> Result<Json<Envelope<Page<AssetView>>>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let after = query
-        .cursor
-        .as_deref()
-        .map(AssetCode::parse)
-        .transpose()
-        .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this API returned"))?;
+    let limit = pagination::limit(query.limit)?;
+    let after = pagination::cursor::<AssetCode>(query.cursor.as_deref())?;
     let filter = AssetFilter {
         kind: query.kind.map(Into::into),
         enabled: query.enabled,
         after,
     };
     let (assets, more) = state.assets.list(&filter, limit).await?;
-    let next_cursor = more.then(|| assets.last().map(|a| a.code.to_string())).flatten();
+    let next_cursor = pagination::next_cursor(&assets, more, |a| a.code.to_string());
     Ok(ok(Page {
         items: assets.into_iter().map(AssetView::from).collect(),
         next_cursor,

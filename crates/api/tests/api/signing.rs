@@ -44,13 +44,7 @@ pub fn sign_request(request: RequestBuilder, key: &ApiCredentials, timestamp_ms:
     };
     let body = built.body().and_then(|b| b.as_bytes()).unwrap_or_default();
     let timestamp = timestamp_ms.to_string();
-    let signature = signature(
-        &key.secret,
-        &timestamp,
-        built.method().as_str(),
-        &path_and_query,
-        body,
-    );
+    let signature = signature(&key.secret, &timestamp, built.method().as_str(), &path_and_query, body);
     request
         .header("x-api-key", &key.key_id)
         .header("x-api-timestamp", timestamp)
