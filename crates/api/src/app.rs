@@ -14,7 +14,7 @@ use identity::{
     AccessTokens, Accounts, ApiKeys, IdentityError, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, Staff,
     TwoFactor,
 };
-use ledger::AssetCatalogue;
+use ledger::{AssetCatalogue, Ledger};
 use platform::crypto::SecretBox;
 use platform::outbox::Relay;
 use platform::{Clock, Config, Db, DbError, EventBus, InProcessBus, KeyError, Keys, SystemClock};
@@ -125,6 +125,7 @@ impl Application {
         let state = AppState {
             config: Arc::new(config),
             assets: AssetCatalogue::new(db.clone()),
+            ledger: Ledger::new(db.clone(), clock.clone()),
             accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()),
             sessions,
             two_factor,
@@ -216,8 +217,12 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     let limit = config.body_limit_bytes;
     let rate_limits = state.rate_limits.clone();
     let api_key_state = state.clone();
+    let idempotency_state = state.clone();
     Router::new()
         .merge(routes::assets::router())
+        .merge(routes::wallets::router())
+        .merge(routes::admin_deposits::router())
+        .merge(routes::admin_ledger::router())
         .merge(routes::auth::router())
         .merge(routes::two_factor::router())
         .merge(routes::staff::router())
@@ -231,6 +236,8 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(SwaggerUi::new("/api").url("/api/openapi.json", openapi::document()))
         .route_layer(from_fn_with_state(api_key_state, api_key::layer))
         .route_layer(from_fn(metrics::record_route))
+        // The idempotency layer is applied per route, where no state value is at hand; it finds the state here.
+        .layer(axum::Extension(idempotency_state))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
@@ -272,6 +279,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             custom(request_id::HEADER),
             custom("x-ratelimit-limit"),
             custom("x-ratelimit-remaining"),
+            custom(crate::middleware::idempotency::REPLAYED_HEADER),
             header::RETRY_AFTER,
         ])
         .max_age(Duration::from_secs(600))

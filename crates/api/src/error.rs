@@ -248,6 +248,15 @@ impl From<ledger::LedgerError> for ApiError {
     fn from(e: ledger::LedgerError) -> Self {
         match e {
             ledger::LedgerError::AssetNotFound(code) => ApiError::not_found(&format!("Asset {code}")),
+            ledger::LedgerError::UnknownAsset(code) => {
+                ApiError::invalid_field("asset", format!("{code} is not a listed asset"))
+            }
+            ledger::LedgerError::AssetDisabled(code) => {
+                ApiError::invalid_field("asset", format!("{code} is disabled; no money moves in it"))
+            }
+            ledger::LedgerError::InsufficientFunds => ApiError::of(ErrorCode::InsufficientFunds),
+            ledger::LedgerError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            ledger::LedgerError::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
             other => ApiError::internal(&other),
         }
     }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+mod idempotency_store;
 mod middleware;
 pub mod openapi;
 mod pagination;
@@ -15,4 +16,5 @@ pub mod state;
 
 pub use app::{Application, BuildOptions, StartupError, open_database};
 pub use error::{ApiError, ErrorCode};
+pub use middleware::idempotency;
 pub use state::AppState;

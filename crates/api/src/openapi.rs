@@ -3,6 +3,7 @@
 
 use crate::error::ErrorCode;
 use crate::routes::{admin_audit, admin_users, api_keys, assets, auth, ops, staff, two_factor, users};
+use crate::routes::{admin_deposits, admin_ledger, wallets};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -36,6 +37,11 @@ use utoipa::{Modify, OpenApi};
         admin_users::unsuspend_user,
         admin_users::change_role,
         admin_audit::list_audit,
+        admin_deposits::record_deposit,
+        admin_ledger::ledger_audit,
+        wallets::list_wallets,
+        wallets::wallet_balance,
+        wallets::create_transfer,
         api_keys::create_api_key,
         api_keys::list_api_keys,
         api_keys::revoke_api_key,
@@ -52,6 +58,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Registration, login, tokens and sessions"),
         (name = "two-factor", description = "TOTP two-factor authentication and recovery codes"),
         (name = "users", description = "The caller's account"),
+        (name = "wallets", description = "Balances and transfers between users, on the double-entry ledger"),
         (name = "api-keys", description = "API keys for programs: HMAC-signed requests with scopes and IP allow-lists"),
         (name = "admin", description = "Staff administration: users, staff invites, the audit log"),
         (name = "operations", description = "Liveness, readiness, metrics"),

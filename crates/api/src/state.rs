@@ -1,6 +1,6 @@
 use crate::middleware::rate_limit::RateLimits;
 use identity::{Accounts, ApiKeys, Sessions, Staff, TwoFactor};
-use ledger::AssetCatalogue;
+use ledger::{AssetCatalogue, Ledger};
 use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -14,6 +14,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub keys: Arc<Keys>,
     pub assets: AssetCatalogue,
+    pub ledger: Ledger,
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub two_factor: TwoFactor,

@@ -27,6 +27,8 @@ enum Command {
     /// Operator tasks on the configured storage.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Check the ledger: recompute every balance from the journal; exits non-zero on any discrepancy.
+    Audit(Location),
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,13 +67,17 @@ impl Location {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let location = match &cli.command {
-        Command::Serve(l) | Command::Migrate(l) | Command::Config(l) => l,
+        Command::Serve(l) | Command::Migrate(l) | Command::Config(l) | Command::Audit(l) => l,
         Command::Admin(AdminCommand::CreateAdmin { location, .. }) => location,
     };
     let config = Config::load(cli.config.as_deref(), &location.overrides())?;
     match cli.command {
         Command::Serve(_) => serve(config).await,
         Command::Migrate(_) => migrate(config).await,
+        Command::Audit(_) => {
+            platform::telemetry::init_logging(config.log_format, "warn");
+            crate::audit::run(config).await
+        }
         Command::Admin(AdminCommand::CreateAdmin { email, full_name, .. }) => {
             platform::telemetry::init_logging(config.log_format, "warn");
             crate::admin::create_admin(config, &email, &full_name).await

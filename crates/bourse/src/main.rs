@@ -1,6 +1,7 @@
 //! `bourse`: the command line. Parses arguments, loads configuration, and hands over to the library crates.
 
 mod admin;
+mod audit;
 mod cli;
 
 use clap::Parser;

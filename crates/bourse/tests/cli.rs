@@ -98,6 +98,57 @@ fn migrate_creates_the_embedded_database() {
     assert!(again.status.success(), "migrating twice is harmless: {again:?}");
 }
 
+#[test]
+fn audit_of_a_fresh_ledger_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bourse(dir.path())
+        .arg("audit")
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("ledger clean: 0 accounts, 0 transfers, 0 holds, 0 assets checked"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn audit_lists_a_discrepancy_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = platform::Config {
+        data_dir: data.clone(),
+        ..platform::Config::default()
+    };
+    let db = platform::db::connect(&config).await.unwrap();
+    db.migrate().await.unwrap();
+    // A system account credited out of nowhere: USD no longer sums to zero and the journal does not explain it.
+    platform::on_db!(&db, pool => sqlx::query(
+        "INSERT INTO ledger_accounts (id, owner_id, asset, purpose, no_overdraft, credits_posted, created_at) \
+         VALUES ($1, NULL, 'USD', 'fees', FALSE, '5', '2026-11-25T00:00:00Z')"
+    ).bind(uuid_bytes()).execute(pool).await.map(|_| ()))
+    .unwrap();
+    db.close().await;
+    let output = bourse(dir.path())
+        .arg("audit")
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("unbalanced: USD: posted debits and credits"), "{text}");
+    assert!(text.contains("drift: account"), "{text}");
+}
+
+/// A fixed 16-byte id, stored the way the server stores UUIDs on SQLite.
+fn uuid_bytes() -> Vec<u8> {
+    (1..=16).collect()
+}
+
 #[tokio::test]
 async fn serve_prints_where_it_listens_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();

@@ -109,6 +109,18 @@ impl Accounts {
         store::user_by_id(&self.db, user).await?.ok_or(IdentityError::NotFound)
     }
 
+    /// A user named the way people name each other in requests: by id or by email. Anything that is neither,
+    /// or names nobody, is `NotFound`.
+    pub async fn find(&self, email_or_id: &str) -> Result<User, IdentityError> {
+        let text = email_or_id.trim();
+        if let Ok(id) = Uuid::parse_str(text) {
+            return self.get(id).await;
+        }
+        let email = Email::parse(text).map_err(|_| IdentityError::NotFound)?;
+        let found = store::credentials_by_email(&self.db, &email).await?;
+        found.map(|(user, _)| user).ok_or(IdentityError::NotFound)
+    }
+
     pub async fn update_profile(&self, user: Uuid, change: ProfileChange<'_>) -> Result<User, IdentityError> {
         if let Some(name) = change.full_name {
             let name = check_name(name)?;

@@ -4,6 +4,19 @@ use platform::DbError;
 pub enum LedgerError {
     #[error("asset {0} not found")]
     AssetNotFound(String),
+    /// Money was asked to move in an asset the catalogue does not list.
+    #[error("asset {0} is not listed")]
+    UnknownAsset(String),
+    #[error("asset {0} is disabled")]
+    AssetDisabled(String),
+    #[error("the available balance is not enough")]
+    InsufficientFunds,
+    /// A movement refused for one of its inputs.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// A movement that contradicts the ledger's state (a settled hold, a reused transfer id).
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Db(#[from] DbError),
     /// A row that breaks the schema's own rules: only reachable through a damaged database.

@@ -2,8 +2,13 @@
 //! on it. It is the only code that changes a balance.
 
 pub mod assets;
+mod audit_report;
 pub mod books;
 mod error;
+mod service;
+mod store;
 
 pub use assets::{Asset, AssetCatalogue, AssetFilter, AssetKind};
+pub use audit_report::{AssetCheck, AuditReport, describe as describe_discrepancy};
 pub use error::LedgerError;
+pub use service::{Balance, Ledger, Movement, Purpose, StoredAccount, largest_amount};

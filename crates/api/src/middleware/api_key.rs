@@ -126,7 +126,7 @@ async fn authenticate(state: &AppState, request: Request) -> Result<Request, Api
 
 /// Buffers the body through axum's own extractor, with the request's extensions (and so its body limit), so an
 /// oversized body is answered 413 exactly as for a request without a key.
-async fn read_body(parts: &axum::http::request::Parts, body: Body) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(parts: &axum::http::request::Parts, body: Body) -> Result<Bytes, ApiError> {
     let mut probe = Request::new(body);
     *probe.extensions_mut() = parts.extensions.clone();
     Bytes::from_request(probe, &()).await.map_err(|rejection| {

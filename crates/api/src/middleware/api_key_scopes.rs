@@ -16,9 +16,9 @@ pub fn required_scope(method: &Method, route: &str) -> Option<Scope> {
         return None;
     }
     match (method.as_str(), route) {
-        // Money-moving and trading routes go here as they are added, e.g.
-        // ("POST", "/v1/orders") => Some(Scope::Trade),
-        // ("POST", "/v1/withdrawals") => Some(Scope::Withdraw),
+        // Money leaving the caller's wallets (to another user or off the platform) needs `withdraw`; trading
+        // routes will need `trade`.
+        ("POST", "/v1/wallets/transfers") => Some(Scope::Withdraw),
         ("GET" | "HEAD", _) => Some(Scope::Read),
         _ => None,
     }
@@ -33,6 +33,10 @@ mod tests {
         assert_eq!(required_scope(&Method::GET, "/v1/assets/{code}"), Some(Scope::Read));
         assert_eq!(required_scope(&Method::HEAD, "/v1/users/me"), Some(Scope::Read));
         assert_eq!(required_scope(&Method::PATCH, "/v1/users/me"), None);
+        assert_eq!(
+            required_scope(&Method::POST, "/v1/wallets/transfers"),
+            Some(Scope::Withdraw)
+        );
         for route in [
             "/v1/api-keys",
             "/v1/api-keys/{id}",

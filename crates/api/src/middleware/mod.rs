@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod api_key_scopes;
 pub mod envelope_errors;
+pub mod idempotency;
 pub mod metrics;
 pub mod rate_limit;
 pub mod request_id;

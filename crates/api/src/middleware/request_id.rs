@@ -19,6 +19,14 @@ pub fn current() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// Runs `work` as part of the request `id`, for work a request hands to a task of its own.
+pub async fn within<F: Future>(id: Option<String>, work: F) -> F::Output {
+    match id {
+        Some(id) => REQUEST_ID.scope(id, work).await,
+        None => work.await,
+    }
+}
+
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_LEN

@@ -1,6 +1,8 @@
 //! One module per resource; each exposes `router()` and its handlers, merged in [`crate::app`].
 
 pub mod admin_audit;
+pub mod admin_deposits;
+pub mod admin_ledger;
 pub mod admin_users;
 pub mod api_keys;
 pub mod assets;
@@ -9,3 +11,4 @@ pub mod ops;
 pub mod staff;
 pub mod two_factor;
 pub mod users;
+pub mod wallets;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// An admin made the way `bourse admin create-admin` makes one, logged in with 2FA on; their access token.
-async fn admin_token(app: &TestApp, clock: &Arc<ManualClock>, email: &str) -> String {
+pub(crate) async fn admin_token(app: &TestApp, clock: &Arc<ManualClock>, email: &str) -> String {
     let config = Config {
         argon2_memory_kib: 8 * 1024,
         argon2_iterations: 1,

@@ -1,0 +1,131 @@
+//! The SQL behind [`crate::middleware::idempotency`]: one text per statement for both backends.
+//!
+//! Claiming is a single upsert on the `(user_id, idem_key)` primary key, so of any number of concurrent requests
+//! with one key exactly one claims it, on SQLite (writes are serialised) and on PostgreSQL (the unique index
+//! makes the others wait for the first and then see its row). An expired row is taken over by the same
+//! statement, so an old key is reusable whether or not the purge has run yet.
+
+use chrono::{DateTime, Utc};
+use platform::{Db, DbError, on_db};
+use uuid::Uuid;
+
+/// A key's row as a later request with the same key finds it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct KeyRecord {
+    pub request_hash: Vec<u8>,
+    pub state: String,
+    pub status_code: Option<i32>,
+    pub content_type: Option<String>,
+    pub response_body: Option<Vec<u8>>,
+}
+
+/// The response stored for a completed key.
+pub struct StoredResponse {
+    pub status_code: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl KeyRecord {
+    /// The stored response once the first request has finished; `None` while it is still running.
+    pub fn completed(self) -> Option<StoredResponse> {
+        if self.state != "completed" {
+            return None;
+        }
+        let status_code = u16::try_from(self.status_code?).ok()?;
+        Some(StoredResponse {
+            status_code,
+            content_type: self.content_type,
+            body: self.response_body.unwrap_or_default(),
+        })
+    }
+}
+
+/// Claims `key` for `user` with the request's fingerprint. True when this caller now owns the key (a fresh key,
+/// or one whose previous use has expired); false when someone else holds it.
+pub async fn claim(
+    db: &Db,
+    user: Uuid,
+    key: &str,
+    request_hash: &[u8],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    const SQL: &str = "INSERT INTO api_idempotency_keys \
+         (user_id, idem_key, request_hash, state, status_code, content_type, response_body, created_at, expires_at) \
+         VALUES ($1, $2, $3, 'in_progress', NULL, NULL, NULL, $4, $5) \
+         ON CONFLICT (user_id, idem_key) DO UPDATE SET \
+           request_hash = excluded.request_hash, state = 'in_progress', status_code = NULL, content_type = NULL, \
+           response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at \
+         WHERE api_idempotency_keys.expires_at <= excluded.created_at";
+    let done = on_db!(db, pool => sqlx::query(SQL)
+        .bind(user)
+        .bind(key)
+        .bind(request_hash)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+pub async fn find(db: &Db, user: Uuid, key: &str) -> Result<Option<KeyRecord>, DbError> {
+    const SQL: &str = "SELECT request_hash, state, status_code, content_type, response_body \
+         FROM api_idempotency_keys WHERE user_id = $1 AND idem_key = $2";
+    let row = on_db!(db, pool => sqlx::query_as::<_, KeyRecord>(SQL)
+        .bind(user)
+        .bind(key)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row)
+}
+
+/// Stores the first request's response; only the claim with this fingerprint that is still running is updated.
+pub async fn complete(
+    db: &Db,
+    user: Uuid,
+    key: &str,
+    request_hash: &[u8],
+    response: &StoredResponse,
+) -> Result<(), DbError> {
+    const SQL: &str = "UPDATE api_idempotency_keys \
+         SET state = 'completed', status_code = $4, content_type = $5, response_body = $6 \
+         WHERE user_id = $1 AND idem_key = $2 AND request_hash = $3 AND state = 'in_progress'";
+    on_db!(db, pool => sqlx::query(SQL)
+        .bind(user)
+        .bind(key)
+        .bind(request_hash)
+        .bind(i32::from(response.status_code))
+        .bind(response.content_type.as_deref())
+        .bind(response.body.as_slice())
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Gives a running claim up, so that a retry with the same key runs the request afresh.
+pub async fn release(db: &Db, user: Uuid, key: &str, request_hash: &[u8]) -> Result<(), DbError> {
+    const SQL: &str = "DELETE FROM api_idempotency_keys \
+         WHERE user_id = $1 AND idem_key = $2 AND request_hash = $3 AND state = 'in_progress'";
+    on_db!(db, pool => sqlx::query(SQL)
+        .bind(user)
+        .bind(key)
+        .bind(request_hash)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Deletes every key whose retention has ended; returns how many went.
+pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<u64, DbError> {
+    const SQL: &str = "DELETE FROM api_idempotency_keys WHERE expires_at <= $1";
+    let purged = on_db!(db, pool => sqlx::query(SQL)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(purged)
+}

@@ -1,0 +1,322 @@
+//! `Idempotency-Key` for money-moving POSTs: a retry with the same key and body gets the first response back and
+//! moves nothing twice, also when both arrive at once; the same key with another body or route is refused.
+//!
+//! # Applying it to a route (one line)
+//!
+//! ```text
+//! use axum::middleware::from_fn;
+//! Router::new().route("/v1/wallets/transfers", post(transfer).route_layer(from_fn(idempotency::layer)))
+//! ```
+//!
+//! and, in the handler's `#[utoipa::path]`, `params(("Idempotency-Key" = String, Header, description = "..."))`.
+//! The layer finds [`AppState`] in the request's extensions (put there once in `app.rs`), so a route needs no
+//! state value to opt in, and a test route mounted through `BuildOptions::extra_routes` can use it too.
+//!
+//! # Rules
+//!
+//! - The header is required on a route with this layer: missing, repeated, empty, longer than 128 characters, or
+//!   with anything but printable ASCII without spaces (`!`..=`~`) is 400 code 1000 naming `Idempotency-Key`.
+//!   The caller is authenticated first, exactly as [`AuthUser`] does (bearer token or verified API key), so an
+//!   anonymous request is 401 whatever its key.
+//! - Keys are scoped per user: A's key never meets B's. A session and an API key of the same user share them.
+//! - The request's fingerprint is SHA-256 of method, path with query, and the raw body bytes: a retry must send
+//!   the same bytes. The same key with another fingerprint is 409 code 1003 `IDEMPOTENCY_CONFLICT`.
+//! - The first request claims the key (an `in_progress` row; the primary key makes the claim race-free). A
+//!   concurrent duplicate polls every 25 ms until the first completes and then replays it; if the first is still
+//!   running shortly before the request timeout, the duplicate gets 409 code 1003 with `reason: in_progress`.
+//! - What is stored and replayed: every response below 500 except 409 and 429 (a refused transfer stays refused
+//!   on retry even after a deposit; a conflict or a rate limit is a verdict on that moment, not on the request).
+//!   Replays carry the stored status, `Content-Type` and body byte for byte (the envelope's `timestamp` and
+//!   `request_id` are the first response's) plus `Idempotent-Replayed: true`; other headers are not kept.
+//! - A 5xx, 409, 429 or a panic releases the claim, so a retry runs afresh. Handlers therefore must not answer
+//!   5xx after their money transaction has committed.
+//! - The handler runs in a task of its own, so a client that hangs up or the request timeout cannot cut it off
+//!   between its commit and the storing of its response. Only a crash of the process can leave a claim
+//!   `in_progress`; such a key answers 409 until it expires rather than risk moving money twice.
+//! - Keys are kept 24 h from their claim; afterwards the key may be reused, and rows are purged opportunistically
+//!   (every [`PURGE_EVERY`]th stored response spawns [`purge_expired`]).
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorCode};
+use crate::idempotency_store::{self as store, StoredResponse};
+use crate::middleware::api_key::read_body;
+use crate::middleware::request_id;
+use crate::state::AppState;
+use axum::Extension;
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, OriginalUri, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use platform::{Db, DbError};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+use tracing::Instrument;
+use uuid::Uuid;
+
+pub const HEADER: &str = "idempotency-key";
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+const FIELD: &str = "Idempotency-Key";
+const MAX_KEY_LEN: usize = 128;
+/// How long a key is kept; 24 h is the promise made to clients (issue 5).
+const KEEP_HOURS: i64 = 24;
+const POLL: Duration = Duration::from_millis(25);
+/// Money responses are small; a body beyond this cannot be stored, and the claim is then kept (see `settle`).
+const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
+/// How many stored responses between two purges of expired keys.
+pub const PURGE_EVERY: u64 = 256;
+
+static STORED: AtomicU64 = AtomicU64::new(0);
+
+/// The middleware; see the module docs for how a route opts in.
+pub async fn layer(Extension(state): Extension<AppState>, request: Request, next: Next) -> Response {
+    match run(state, request, next).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Deletes keys whose 24 h are over; for a worker or a CLI as well as the opportunistic calls here.
+pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<u64, DbError> {
+    store::purge_expired(db, now).await
+}
+
+/// The identity of one claim: whose key, which key, for which request.
+#[derive(Clone)]
+struct Claim {
+    user: Uuid,
+    key: String,
+    hash: Vec<u8>,
+}
+
+async fn run(state: AppState, request: Request, next: Next) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let AuthUser(who) = AuthUser::from_request_parts(&mut parts, &state).await?;
+    let key = key_from(&parts.headers)?;
+    let body = read_body(&parts, body).await?;
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+    let path = path.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+    let claim = Claim {
+        user: who.user_id,
+        key,
+        hash: fingerprint(parts.method.as_str(), &path, &body),
+    };
+    let request = Request::from_parts(parts, Body::from(body));
+    let deadline = Instant::now() + wait_budget(state.config.request_timeout_secs);
+    // A waiter polls with reads and tries to claim again only once the key is free: on SQLite every claim attempt
+    // takes the write lock, which the request it waits for needs.
+    let mut free = true;
+    loop {
+        if free {
+            let now = state.clock.now();
+            let expires_at = now + chrono::Duration::hours(KEEP_HOURS);
+            if store::claim(&state.db, claim.user, &claim.key, &claim.hash, now, expires_at).await? {
+                return Ok(execute(state, claim, request, next).await);
+            }
+        }
+        // `None`: the holder released the key since; the next round claims it.
+        let record = store::find(&state.db, claim.user, &claim.key).await?;
+        free = record.is_none();
+        if let Some(record) = record {
+            if record.request_hash != claim.hash {
+                return Err(ApiError::of(ErrorCode::IdempotencyConflict)
+                    .with_details(json!({ "field": FIELD, "reason": "different_request" })));
+            }
+            if let Some(stored) = record.completed() {
+                return Ok(replay(stored));
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(ApiError::new(
+                ErrorCode::IdempotencyConflict,
+                "A request with this Idempotency-Key is still being processed; retry later.",
+            )
+            .with_details(json!({ "field": FIELD, "reason": "in_progress" })));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A duplicate waits for the first request until shortly before the request timeout would cut it off, so it
+/// answers with its own 409 rather than a bare timeout.
+fn wait_budget(request_timeout_secs: u64) -> Duration {
+    Duration::from_secs(request_timeout_secs)
+        .saturating_sub(Duration::from_millis(500))
+        .max(Duration::from_millis(100))
+}
+
+fn key_from(headers: &HeaderMap) -> Result<String, ApiError> {
+    let mut values = headers.get_all(HEADER).iter();
+    let value = match (values.next(), values.next()) {
+        (Some(value), None) => value,
+        (None, _) => {
+            return Err(ApiError::invalid_field(
+                FIELD,
+                "this route requires an Idempotency-Key header",
+            ));
+        }
+        (Some(_), Some(_)) => return Err(ApiError::invalid_field(FIELD, "the header must appear once")),
+    };
+    let bytes = value.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_KEY_LEN || !bytes.iter().all(|b| (b'!'..=b'~').contains(b)) {
+        return Err(ApiError::invalid_field(
+            FIELD,
+            format!("must be 1 to {MAX_KEY_LEN} printable ASCII characters without spaces"),
+        ));
+    }
+    Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Length-prefixed parts, so no two different (method, path, body) triples share an input.
+fn fingerprint(method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    for part in [method.as_bytes(), path.as_bytes(), body] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().to_vec()
+}
+
+/// Runs the handler detached from the connection: the outer future may be dropped (client gone, timeout) but
+/// the handler and the storing of its response still finish. A panic in the handler releases the claim.
+async fn execute(state: AppState, claim: Claim, request: Request, next: Next) -> Response {
+    let id = request_id::current();
+    let span = tracing::Span::current();
+    let supervised = {
+        let (id, span) = (id.clone(), span.clone());
+        async move {
+            let handler = tokio::spawn(request_id::within(id, next.run(request)).instrument(span));
+            match handler.await {
+                Ok(response) => settle(&state, &claim, response).await,
+                Err(error) => {
+                    release(&state, &claim).await;
+                    ApiError::internal(&format!("handler behind an idempotency key failed: {error}")).into_response()
+                }
+            }
+        }
+    };
+    match tokio::spawn(request_id::within(id, supervised).instrument(span)).await {
+        Ok(response) => response,
+        Err(error) => ApiError::internal(&format!("idempotency task failed: {error}")).into_response(),
+    }
+}
+
+/// Whether a response is final for its key (see the module docs).
+fn is_kept(status: StatusCode) -> bool {
+    !(status.is_server_error() || status == StatusCode::CONFLICT || status == StatusCode::TOO_MANY_REQUESTS)
+}
+
+async fn settle(state: &AppState, claim: &Claim, response: Response) -> Response {
+    if !is_kept(response.status()) {
+        release(state, claim).await;
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match to_bytes(body, MAX_STORED_BODY).await {
+        Ok(bytes) => bytes,
+        // The handler may have moved money: keep the claim (retries get 409) rather than let a retry run again.
+        Err(error) => {
+            return ApiError::internal(&format!("response behind an idempotency key: {error}")).into_response();
+        }
+    };
+    let stored = StoredResponse {
+        status_code: parts.status.as_u16(),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: bytes.to_vec(),
+    };
+    match store::complete(&state.db, claim.user, &claim.key, &claim.hash, &stored).await {
+        Ok(()) => purge_now_and_then(state),
+        // Same reasoning: the claim stays in progress, so a retry is refused instead of run twice.
+        Err(error) => tracing::error!(error = %error, "cannot store the response of an idempotency key"),
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn release(state: &AppState, claim: &Claim) {
+    if let Err(error) = store::release(&state.db, claim.user, &claim.key, &claim.hash).await {
+        tracing::error!(error = %error, "cannot release an idempotency key; it answers 409 until it expires");
+    }
+}
+
+fn purge_now_and_then(state: &AppState) {
+    if !STORED.fetch_add(1, Ordering::Relaxed).is_multiple_of(PURGE_EVERY) {
+        return;
+    }
+    let (db, now) = (state.db.clone(), state.clock.now());
+    tokio::spawn(async move {
+        match purge_expired(&db, now).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "purged expired idempotency keys"),
+            Err(error) => tracing::warn!(error = %error, "cannot purge expired idempotency keys"),
+        }
+    });
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status_code).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.remove(header::CONTENT_TYPE);
+    if let Some(value) = stored.content_type.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers_with(values: &[&[u8]]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(HEADER, HeaderValue::from_bytes(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn key_syntax() {
+        assert_eq!(key_from(&headers_with(&[b"abc-123_~!"])).unwrap(), "abc-123_~!");
+        assert!(key_from(&headers_with(&[&[b'k'; MAX_KEY_LEN]])).is_ok());
+        for bad in [
+            &b""[..],
+            b"has space",
+            b"tab\there",
+            &[b'k'; MAX_KEY_LEN + 1],
+            b"caf\xc3\xa9",
+        ] {
+            assert!(key_from(&headers_with(&[bad])).is_err(), "{bad:?}");
+        }
+        assert!(key_from(&headers_with(&[])).is_err());
+        assert!(key_from(&headers_with(&[b"a", b"a"])).is_err());
+    }
+
+    #[test]
+    fn fingerprints_separate_their_parts() {
+        assert_ne!(fingerprint("POST", "/a", b"b"), fingerprint("POST", "/ab", b""));
+        assert_ne!(fingerprint("POST", "/a", b"{}"), fingerprint("PUT", "/a", b"{}"));
+        assert_eq!(fingerprint("POST", "/a", b"{}"), fingerprint("POST", "/a", b"{}"));
+    }
+
+    #[test]
+    fn conflicts_rate_limits_and_server_errors_are_not_kept() {
+        assert!(is_kept(StatusCode::CREATED));
+        assert!(is_kept(StatusCode::BAD_REQUEST));
+        assert!(!is_kept(StatusCode::CONFLICT));
+        assert!(!is_kept(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!is_kept(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+}

@@ -1,0 +1,90 @@
+//! `POST /v1/admin/deposits`: a teller or admin records money received outside the platform (a cash-in at a
+//! counter, a bank transfer matched by hand) and credits it to the user's wallet. Audited.
+
+use crate::auth::Client;
+use crate::envelope::{Envelope, ErrorEnvelope, ok};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::ApiJson;
+use crate::middleware::idempotency;
+use crate::permission::{DepositsRecord, Permitted};
+use crate::routes::wallets::{TransferView, amount_in, movable_asset, short_text};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::from_fn;
+use axum::routing::post;
+use axum::{Json, Router};
+use identity::IdentityError;
+use ledger::Movement;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+const MAX_REFERENCE_CHARS: usize = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/v1/admin/deposits",
+        post(record_deposit).route_layer(from_fn(idempotency::layer)),
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepositBody {
+    /// The user credited: email or id.
+    #[schema(example = "alice@example.com")]
+    pub user: String,
+    #[schema(example = "USD")]
+    pub asset: String,
+    /// A positive decimal string with at most the asset's decimal places.
+    #[schema(example = "500.00")]
+    pub amount: String,
+    /// The receipt, slip or bank reference the money came with; at most 100 characters.
+    #[schema(example = "counter-receipt-0042")]
+    pub reference: String,
+}
+
+/// Record a deposit received outside the platform. Needs `deposits:record`.
+#[utoipa::path(
+    post, path = "/v1/admin/deposits", tag = "admin",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Required: a retry with the same key and body returns the first answer and moves nothing twice")),
+    request_body = DepositBody,
+    responses(
+        (status = 201, description = "The applied deposit", body = Envelope<TransferView>),
+        (status = 400, description = "Bad input (code 1000, `details.field` names it)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 403, description = "Missing `deposits:record` or staff 2FA (code 2004)", body = ErrorEnvelope),
+        (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
+        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn record_deposit(
+    State(state): State<AppState>,
+    staff: Permitted<DepositsRecord>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<DepositBody>,
+) -> Result<(StatusCode, Json<Envelope<TransferView>>), ApiError> {
+    let asset = movable_asset(&state, &body.asset).await?;
+    let amount = amount_in(&body.amount, &asset)?;
+    let reference = short_text("reference", Some(body.reference), MAX_REFERENCE_CHARS)?
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::invalid_field("reference", "must not be empty"))?;
+    let user = state.accounts.find(&body.user).await.map_err(|e| match e {
+        IdentityError::NotFound => ApiError::new(ErrorCode::NotFound, "The user was not found."),
+        other => ApiError::from(other),
+    })?;
+    let movement = Movement {
+        actor: Some(staff.who.user_id),
+        action: "ledger.deposit",
+        ip: client.ip.as_deref(),
+        request_id: client.request_id.as_deref(),
+    };
+    let transfer = state
+        .ledger
+        .deposit(user.id, &asset.code, amount, Some(reference), movement)
+        .await?;
+    state.wake_relay();
+    Ok((StatusCode::CREATED, ok(TransferView::new(&transfer, &asset))))
+}

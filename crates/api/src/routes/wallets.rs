@@ -1,0 +1,222 @@
+//! The caller's wallets: `GET /v1/wallets` (and its alias `GET /v1/wallet/balance`) and
+//! `POST /v1/wallets/transfers`, money from one user's wallet to another's.
+
+use crate::auth::{AuthUser, Client};
+use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::ApiJson;
+use crate::middleware::idempotency;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::from_fn;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use identity::IdentityError;
+use ledger::books::Transfer;
+use ledger::{Asset, Balance, Movement, largest_amount};
+use money::{Amount, AssetCode, MoneyError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+const MAX_MEMO_CHARS: usize = 140;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/wallets", get(list_wallets))
+        .route("/v1/wallet/balance", get(wallet_balance))
+        .route(
+            "/v1/wallets/transfers",
+            post(create_transfer).route_layer(from_fn(idempotency::layer)),
+        )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BalanceView {
+    #[schema(example = "USD")]
+    pub asset: String,
+    /// What can be spent now: `total` less `locked`.
+    #[schema(example = "95.50")]
+    pub available: String,
+    /// Held for pending operations (open orders, pending withdrawals).
+    #[schema(example = "4.50")]
+    pub locked: String,
+    #[schema(example = "100.00")]
+    pub total: String,
+}
+
+impl From<Balance> for BalanceView {
+    fn from(b: Balance) -> Self {
+        BalanceView {
+            asset: b.asset.to_string(),
+            available: b.available.to_string(),
+            locked: b.locked.to_string(),
+            total: b.total.to_string(),
+        }
+    }
+}
+
+/// A movement as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    pub id: Uuid,
+    #[schema(example = "USD")]
+    pub asset: String,
+    #[schema(example = "25.00")]
+    pub amount: String,
+    /// `deposit`, `withdrawal`, `transfer`, `fee`, `trade` or `remit`.
+    #[schema(example = "transfer")]
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TransferView {
+    pub(crate) fn new(transfer: &Transfer, asset: &Asset) -> TransferView {
+        let request = &transfer.request;
+        TransferView {
+            id: request.id.0,
+            asset: request.asset.to_string(),
+            amount: Amount::from_minor(request.amount, asset.precision).to_string(),
+            kind: request.kind.as_str().to_owned(),
+            created_at: transfer.at,
+        }
+    }
+}
+
+/// The asset money is asked to move in: listed and enabled, else 400 naming `asset`.
+pub(crate) async fn movable_asset(state: &AppState, code: &str) -> Result<Asset, ApiError> {
+    let code = AssetCode::parse(code)
+        .map_err(|_| ApiError::invalid_field("asset", "must be 2 to 10 upper-case letters, such as BTC"))?;
+    Ok(state.ledger.movable_asset(&code).await?)
+}
+
+/// A positive amount at the asset's precision, no larger than [`largest_amount`], in minor units.
+pub(crate) fn amount_in(text: &str, asset: &Asset) -> Result<u128, ApiError> {
+    let amount = Amount::parse_positive(text, asset.precision).map_err(|e| match e {
+        MoneyError::TooManyDecimals(places) => ApiError::invalid_field(
+            "amount",
+            format!("has more than the {places} decimal places {} allows", asset.code),
+        ),
+        other => ApiError::invalid_field("amount", other.to_string()),
+    })?;
+    if amount.minor() > largest_amount(asset.precision) {
+        return Err(ApiError::invalid_field(
+            "amount",
+            "is larger than the largest amount supported",
+        ));
+    }
+    Ok(amount.minor())
+}
+
+/// Optional free text of at most `max` characters without control characters.
+pub(crate) fn short_text(field: &str, text: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    if text.chars().count() > max {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(field, "must not contain control characters"));
+    }
+    Ok(Some(text))
+}
+
+/// The caller's wallets, one per asset they have held.
+#[utoipa::path(
+    get, path = "/v1/wallets", tag = "wallets",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every wallet of the caller, in asset order, in one page", body = Envelope<Page<BalanceView>>),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn list_wallets(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Json<Envelope<Page<BalanceView>>>, ApiError> {
+    let balances = state.ledger.balances(who.user_id).await?;
+    Ok(ok(Page {
+        items: balances.into_iter().map(BalanceView::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// The caller's balances: the same answer as `GET /v1/wallets`, under the path older clients use.
+#[utoipa::path(
+    get, path = "/v1/wallet/balance", tag = "wallets",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every wallet of the caller, in asset order, in one page", body = Envelope<Page<BalanceView>>),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn wallet_balance(
+    state: State<AppState>,
+    who: AuthUser,
+) -> Result<Json<Envelope<Page<BalanceView>>>, ApiError> {
+    list_wallets(state, who).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequestBody {
+    /// The recipient: another user's email or id.
+    #[schema(example = "bob@example.com")]
+    pub to: String,
+    #[schema(example = "USD")]
+    pub asset: String,
+    /// A positive decimal string with at most the asset's decimal places.
+    #[schema(example = "25.00")]
+    pub amount: String,
+    /// Shown to both sides; at most 140 characters.
+    #[schema(example = "Dinner")]
+    pub memo: Option<String>,
+}
+
+/// Send money to another user.
+#[utoipa::path(
+    post, path = "/v1/wallets/transfers", tag = "wallets",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Required: a retry with the same key and body returns the first answer and moves nothing twice")),
+    request_body = TransferRequestBody,
+    responses(
+        (status = 201, description = "The applied transfer", body = Envelope<TransferView>),
+        (status = 400, description = "Bad input (code 1000, `details.field` names it) or not enough money (code 1001)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
+        (status = 404, description = "No such recipient (code 3001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn create_transfer(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Client(client): Client,
+    ApiJson(body): ApiJson<TransferRequestBody>,
+) -> Result<(StatusCode, Json<Envelope<TransferView>>), ApiError> {
+    let asset = movable_asset(&state, &body.asset).await?;
+    let amount = amount_in(&body.amount, &asset)?;
+    let memo = short_text("memo", body.memo, MAX_MEMO_CHARS)?;
+    let recipient = state.accounts.find(&body.to).await.map_err(|e| match e {
+        IdentityError::NotFound => ApiError::new(ErrorCode::NotFound, "The recipient was not found."),
+        other => ApiError::from(other),
+    })?;
+    if recipient.id == who.user_id {
+        return Err(ApiError::invalid_field("to", "cannot send to yourself"));
+    }
+    let movement = Movement {
+        actor: Some(who.user_id),
+        action: "ledger.transfer",
+        ip: client.ip.as_deref(),
+        request_id: client.request_id.as_deref(),
+    };
+    let transfer = state
+        .ledger
+        .transfer(who.user_id, recipient.id, &asset.code, amount, memo, movement)
+        .await?;
+    state.wake_relay();
+    Ok((StatusCode::CREATED, ok(TransferView::new(&transfer, &asset))))
+}

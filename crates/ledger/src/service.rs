@@ -1,0 +1,411 @@
+//! The ledger service: wallets and system accounts, and batches applied to the stored books in one database
+//! transaction — lock the touched accounts, load them and the transfers the batch names, run
+//! [`Books::apply`], write back what changed, and record the outbox events and the audit record with it.
+
+use crate::books::TransferRequest;
+use crate::books::{Account, AccountId, Action, Applied, Books, Rejection, Transfer, TransferId, TransferKind};
+use crate::{Asset, AssetCatalogue, LedgerError, store};
+use chrono::{DateTime, SubsecRound, Utc};
+use money::{Amount, AssetCode, Precision, SignedAmount};
+use platform::audit::{self, AuditRecord, Outcome};
+use platform::{Clock, Db, Tx, outbox};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// What an account is for. A user has one wallet per asset; the platform has one system account per asset and
+/// purpose, on the other side of money entering, leaving or passing through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    Wallet,
+    ExternalDeposits,
+    ExternalWithdrawals,
+    Fees,
+    RemittanceClearing,
+    ExchangeClearing,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 6] = [
+        Purpose::Wallet,
+        Purpose::ExternalDeposits,
+        Purpose::ExternalWithdrawals,
+        Purpose::Fees,
+        Purpose::RemittanceClearing,
+        Purpose::ExchangeClearing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Wallet => "wallet",
+            Purpose::ExternalDeposits => "external_deposits",
+            Purpose::ExternalWithdrawals => "external_withdrawals",
+            Purpose::Fees => "fees",
+            Purpose::RemittanceClearing => "remittance_clearing",
+            Purpose::ExchangeClearing => "exchange_clearing",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Purpose> {
+        Purpose::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// Only user money must never go below zero; system accounts hold the other side of it.
+    pub fn no_overdraft(self) -> bool {
+        self == Purpose::Wallet
+    }
+}
+
+/// An account as stored: the core's account and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAccount {
+    pub account: Account,
+    pub owner: Option<Uuid>,
+    pub purpose: Purpose,
+}
+
+/// One wallet's balance at the asset's precision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balance {
+    pub asset: AssetCode,
+    pub available: SignedAmount,
+    pub locked: Amount,
+    pub total: SignedAmount,
+}
+
+/// Who moves the money and from where, for the audit record written with the movement.
+#[derive(Debug, Clone, Copy)]
+pub struct Movement<'a> {
+    pub actor: Option<Uuid>,
+    /// The audit action, such as `ledger.deposit`.
+    pub action: &'a str,
+    pub ip: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+}
+
+/// The most one request may move: a quadrillion whole units. Far above any real payment, and low enough that no
+/// account total can approach the `i128` bound the core keeps.
+pub fn largest_amount(precision: Precision) -> u128 {
+    1_000_000_000_000_000 * precision.scale()
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    assets: AssetCatalogue,
+}
+
+impl Ledger {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Ledger {
+        Ledger {
+            assets: AssetCatalogue::new(db.clone()),
+            db,
+            clock,
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// PostgreSQL keeps microseconds; the journal's times are cut to them so a stored transfer reads back equal.
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now().trunc_subsecs(6)
+    }
+
+    /// The asset `code`, if it exists and is enabled: only then may money move in it.
+    pub async fn movable_asset(&self, code: &AssetCode) -> Result<Asset, LedgerError> {
+        let asset = self.assets.get(code).await.map_err(|e| match e {
+            LedgerError::AssetNotFound(code) => LedgerError::UnknownAsset(code),
+            other => other,
+        })?;
+        if !asset.enabled {
+            return Err(LedgerError::AssetDisabled(asset.code.to_string()));
+        }
+        Ok(asset)
+    }
+
+    /// The user's wallet for `asset`, created empty if it does not exist yet.
+    pub async fn wallet(&self, user: Uuid, asset: &AssetCode) -> Result<StoredAccount, LedgerError> {
+        self.movable_asset(asset).await?;
+        let mut tx = self.db.begin().await?;
+        let account = store::ensure_account(&mut tx, Some(user), asset, Purpose::Wallet, self.now()).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// The platform's account for `asset` and `purpose`, created empty if it does not exist yet.
+    pub async fn system_account(&self, asset: &AssetCode, purpose: Purpose) -> Result<StoredAccount, LedgerError> {
+        if purpose == Purpose::Wallet {
+            return Err(LedgerError::Invalid {
+                field: "purpose",
+                reason: "a wallet belongs to a user".to_owned(),
+            });
+        }
+        let mut tx = self.db.begin().await?;
+        let account = store::ensure_account(&mut tx, None, asset, purpose, self.now()).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// Credits `amount` of `asset` to the user's wallet from the external-deposits account: cash or a transfer
+    /// received outside the platform.
+    pub async fn deposit(
+        &self,
+        user: Uuid,
+        asset: &AssetCode,
+        amount: u128,
+        reference: Option<String>,
+        movement: Movement<'_>,
+    ) -> Result<Transfer, LedgerError> {
+        let found = self.movable_asset(asset).await?;
+        let precisions = BTreeMap::from([(found.code, found.precision)]);
+        // The system account is created on its own: it is not the user's data and exists for every later deposit.
+        let source = self.system_account(asset, Purpose::ExternalDeposits).await?;
+        let mut tx = self.db.begin().await?;
+        let wallet = store::ensure_account(&mut tx, Some(user), asset, Purpose::Wallet, self.now()).await?;
+        let request = TransferRequest {
+            id: TransferId(Uuid::now_v7()),
+            debit: source.account.id,
+            credit: wallet.account.id,
+            asset: *asset,
+            amount,
+            kind: TransferKind::Deposit,
+            action: Action::Post,
+            reference,
+            metadata: json!({ "recorded_by": movement.actor }),
+        };
+        let applied = self.apply_in(tx, &[request], &precisions, movement).await?;
+        first(applied)
+    }
+
+    /// Moves `amount` of `asset` from one user's wallet to another's. The recipient's wallet is created in the
+    /// same transaction, so a refused transfer leaves no trace.
+    pub async fn transfer(
+        &self,
+        from: Uuid,
+        to: Uuid,
+        asset: &AssetCode,
+        amount: u128,
+        memo: Option<String>,
+        movement: Movement<'_>,
+    ) -> Result<Transfer, LedgerError> {
+        if from == to {
+            return Err(LedgerError::Invalid {
+                field: "to",
+                reason: "cannot send to yourself".to_owned(),
+            });
+        }
+        let found = self.movable_asset(asset).await?;
+        let precisions = BTreeMap::from([(found.code, found.precision)]);
+        let mut tx = self.db.begin().await?;
+        // Created in user-id order, so two first transfers between the same pair cannot wait on each other.
+        let now = self.now();
+        let (first_user, second_user) = if from < to { (from, to) } else { (to, from) };
+        let a = store::ensure_account(&mut tx, Some(first_user), asset, Purpose::Wallet, now).await?;
+        let b = store::ensure_account(&mut tx, Some(second_user), asset, Purpose::Wallet, now).await?;
+        let (source, target) = if from < to { (a, b) } else { (b, a) };
+        let request = TransferRequest {
+            id: TransferId(Uuid::now_v7()),
+            debit: source.account.id,
+            credit: target.account.id,
+            asset: *asset,
+            amount,
+            kind: TransferKind::Transfer,
+            action: Action::Post,
+            reference: None,
+            metadata: json!({ "memo": memo, "from": from, "to": to }),
+        };
+        let applied = self.apply_in(tx, &[request], &precisions, movement).await?;
+        first(applied)
+    }
+
+    /// Applies `batch` (accounts that already exist) all or nothing; a transfer id seen before returns its first
+    /// result and moves nothing.
+    pub async fn apply(&self, batch: &[TransferRequest], movement: Movement<'_>) -> Result<Vec<Applied>, LedgerError> {
+        let precisions = self.precisions(batch).await?;
+        let tx = self.db.begin().await?;
+        self.apply_in(tx, batch, &precisions, movement).await
+    }
+
+    /// The precision of every asset `batch` moves, each checked to be movable. Called before the transaction
+    /// opens: a second pool connection taken while a transaction holds one can starve the pool under load.
+    async fn precisions(&self, batch: &[TransferRequest]) -> Result<BTreeMap<AssetCode, Precision>, LedgerError> {
+        let mut precisions = BTreeMap::new();
+        for request in batch {
+            if !precisions.contains_key(&request.asset) {
+                let asset = self.movable_asset(&request.asset).await?;
+                precisions.insert(asset.code, asset.precision);
+            }
+        }
+        Ok(precisions)
+    }
+
+    async fn apply_in(
+        &self,
+        mut tx: Tx,
+        batch: &[TransferRequest],
+        precisions: &BTreeMap<AssetCode, Precision>,
+        movement: Movement<'_>,
+    ) -> Result<Vec<Applied>, LedgerError> {
+        // Locks in id order: two batches over the same accounts queue instead of deadlocking.
+        let ids: BTreeSet<AccountId> = batch.iter().flat_map(|r| [r.debit, r.credit]).collect();
+        let mut books = Books::new();
+        let mut stored: BTreeMap<AccountId, StoredAccount> = BTreeMap::new();
+        for id in ids {
+            if let Some(account) = store::lock_account(&mut tx, id).await? {
+                books.insert_account(account.account.clone());
+                stored.insert(id, account);
+            }
+        }
+        let mut named = BTreeSet::new();
+        for request in batch {
+            for id in [Some(request.id), request.action.settles()].into_iter().flatten() {
+                if named.insert(id)
+                    && let Some(transfer) = store::transfer(&mut tx, id).await?
+                {
+                    let state = store::hold_state(&mut tx, id).await?;
+                    books.insert_applied(transfer, state);
+                }
+            }
+        }
+        // Read after the locks, so the journal's times follow its order.
+        let now = self.now();
+        let applied = books.apply(batch, now).map_err(|(_, r)| LedgerError::from(r))?;
+        let new: Vec<&Transfer> = applied
+            .iter()
+            .filter_map(|a| match a {
+                Applied::New(t) => Some(t),
+                Applied::Existing(_) => None,
+            })
+            .collect();
+        if new.is_empty() {
+            tx.rollback().await?;
+            return Ok(applied);
+        }
+        let mut changed = Vec::new();
+        for (id, before) in &stored {
+            if let Some(after) = books.account(*id)
+                && *after != before.account
+            {
+                store::update_totals(&mut tx, after).await?;
+                changed.push((before, after));
+            }
+        }
+        for transfer in &new {
+            store::insert_transfer(&mut tx, transfer).await?;
+            if let Action::Hold { .. } = transfer.request.action {
+                store::save_hold(&mut tx, transfer.request.id, crate::books::PendingState::Open, now).await?;
+            }
+            if let Some(pending) = transfer.request.action.settles()
+                && let Some(state) = books.pending_state(pending)
+            {
+                store::save_hold(&mut tx, pending, state, now).await?;
+            }
+        }
+        for (before, after) in changed {
+            let (Some(user), Purpose::Wallet) = (before.owner, before.purpose) else {
+                continue;
+            };
+            let Some(precision) = precisions.get(&after.asset).copied() else {
+                continue;
+            };
+            let balance = balance_of(after, precision)?;
+            let payload = json!({
+                "user_id": user,
+                "account_id": after.id.0,
+                "asset": after.asset.as_str(),
+                "available": balance.available.to_string(),
+                "locked": balance.locked.to_string(),
+                "total": balance.total.to_string(),
+                "transfers": new.iter().map(|t| t.request.id.0).collect::<Vec<_>>(),
+            });
+            outbox::enqueue(&mut tx, "wallet.balance_changed", &payload, now).await?;
+        }
+        let details: Vec<serde_json::Value> = new
+            .iter()
+            .map(|t| {
+                let r = &t.request;
+                let amount = precisions
+                    .get(&r.asset)
+                    .map(|p| Amount::from_minor(r.amount, *p).to_string())
+                    .unwrap_or_else(|| r.amount.to_string());
+                json!({
+                    "id": r.id.0, "debit": r.debit.0, "credit": r.credit.0, "asset": r.asset.as_str(),
+                    "amount": amount, "kind": r.kind.as_str(), "reference": r.reference,
+                })
+            })
+            .collect();
+        audit::record(
+            &mut tx,
+            &AuditRecord {
+                actor: movement.actor,
+                action: movement.action,
+                target: new.first().map(|t| t.request.id.0.to_string()),
+                ip: movement.ip,
+                request_id: movement.request_id,
+                outcome: Outcome::Success,
+                details: json!({ "transfers": details }),
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Every wallet of `user`, in asset order.
+    pub async fn balances(&self, user: Uuid) -> Result<Vec<Balance>, LedgerError> {
+        store::wallets(&self.db, user)
+            .await?
+            .into_iter()
+            .map(|(stored, precision)| balance_of(&stored.account, precision))
+            .collect()
+    }
+}
+
+fn balance_of(account: &Account, precision: Precision) -> Result<Balance, LedgerError> {
+    let corrupt = || LedgerError::Corrupt(format!("account {}: totals beyond i128", account.id.0));
+    Ok(Balance {
+        asset: account.asset,
+        available: SignedAmount::from_minor(account.available().ok_or_else(corrupt)?, precision),
+        locked: Amount::from_minor(account.locked(), precision),
+        total: SignedAmount::from_minor(account.balance().ok_or_else(corrupt)?, precision),
+    })
+}
+
+fn first(applied: Vec<Applied>) -> Result<Transfer, LedgerError> {
+    applied
+        .into_iter()
+        .next()
+        .map(|a| a.transfer().clone())
+        .ok_or_else(|| LedgerError::Corrupt("an applied batch of one returned nothing".to_owned()))
+}
+
+impl From<Rejection> for LedgerError {
+    fn from(rejection: Rejection) -> Self {
+        let reason = rejection.to_string();
+        match rejection {
+            Rejection::InsufficientFunds(_) => LedgerError::InsufficientFunds,
+            Rejection::ZeroAmount | Rejection::Overflow | Rejection::ExceedsPending => LedgerError::Invalid {
+                field: "amount",
+                reason,
+            },
+            Rejection::AccountNotFound(_) | Rejection::SameAccount => LedgerError::Invalid {
+                field: "account",
+                reason,
+            },
+            Rejection::AssetMismatch => LedgerError::Invalid { field: "asset", reason },
+            Rejection::PendingNotFound(_) | Rejection::PendingMismatch => LedgerError::Invalid {
+                field: "pending",
+                reason,
+            },
+            Rejection::PendingNotOpen { .. }
+            | Rejection::PendingExpired(_)
+            | Rejection::PendingNotExpired(_)
+            | Rejection::IdReused(_) => LedgerError::Conflict(reason),
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The ledger's SQL: accounts, the journal and hold states, written once for both backends. Amount parameters and
+//! columns go through [`sql`], the only dialect difference.
+
+mod sql;
+
+pub(crate) use sql::parse_amount;
+
+use crate::LedgerError;
+use crate::books::{Account, AccountId, Action, PendingState, Transfer, TransferId, TransferKind, TransferRequest};
+use crate::service::{Purpose, StoredAccount};
+use chrono::{DateTime, Utc};
+use money::{AssetCode, Precision};
+use platform::{Backend, Db, Tx, on_db, on_tx};
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+const AMOUNT_COLUMNS: [&str; 4] = ["debits_posted", "credits_posted", "debits_pending", "credits_pending"];
+
+fn account_columns(backend: Backend) -> String {
+    format!(
+        "id, owner_id, asset, purpose, no_overdraft, {}",
+        sql::amount_columns(backend, &AMOUNT_COLUMNS)
+    )
+}
+
+fn transfer_columns(backend: Backend) -> String {
+    format!(
+        "id, debit_account, credit_account, asset, {}, kind, action, pending_id, expires_at, reference, metadata, at",
+        sql::amount_column(backend, "amount")
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: Uuid,
+    owner_id: Option<Uuid>,
+    asset: String,
+    purpose: String,
+    no_overdraft: bool,
+    debits_posted: String,
+    credits_posted: String,
+    debits_pending: String,
+    credits_pending: String,
+}
+
+impl TryFrom<AccountRow> for StoredAccount {
+    type Error = LedgerError;
+
+    fn try_from(row: AccountRow) -> Result<Self, LedgerError> {
+        let what = format!("account {}", row.id);
+        let asset = AssetCode::parse(&row.asset).map_err(|_| LedgerError::Corrupt(format!("{what}: bad asset")))?;
+        let purpose =
+            Purpose::parse(&row.purpose).ok_or_else(|| LedgerError::Corrupt(format!("{what}: bad purpose")))?;
+        let mut account = Account::new(AccountId(row.id), asset, row.no_overdraft);
+        account.debits_posted = parse_amount(&row.debits_posted, &what)?;
+        account.credits_posted = parse_amount(&row.credits_posted, &what)?;
+        account.debits_pending = parse_amount(&row.debits_pending, &what)?;
+        account.credits_pending = parse_amount(&row.credits_pending, &what)?;
+        Ok(StoredAccount {
+            account,
+            owner: row.owner_id,
+            purpose,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TransferRow {
+    id: Uuid,
+    debit_account: Uuid,
+    credit_account: Uuid,
+    asset: String,
+    amount: String,
+    kind: String,
+    action: String,
+    pending_id: Option<Uuid>,
+    expires_at: Option<DateTime<Utc>>,
+    reference: Option<String>,
+    metadata: Json<serde_json::Value>,
+    at: DateTime<Utc>,
+}
+
+impl TryFrom<TransferRow> for Transfer {
+    type Error = LedgerError;
+
+    fn try_from(row: TransferRow) -> Result<Self, LedgerError> {
+        let what = format!("transfer {}", row.id);
+        let corrupt = |why: &str| LedgerError::Corrupt(format!("{what}: {why}"));
+        let pending = || row.pending_id.map(TransferId).ok_or_else(|| corrupt("no pending id"));
+        let action = match row.action.as_str() {
+            "post" => Action::Post,
+            "hold" => Action::Hold {
+                expires_at: row.expires_at,
+            },
+            "post_pending" => Action::PostPending { pending: pending()? },
+            "void_pending" => Action::VoidPending { pending: pending()? },
+            "expire_pending" => Action::ExpirePending { pending: pending()? },
+            _ => return Err(corrupt("bad action")),
+        };
+        Ok(Transfer {
+            request: TransferRequest {
+                id: TransferId(row.id),
+                debit: AccountId(row.debit_account),
+                credit: AccountId(row.credit_account),
+                asset: AssetCode::parse(&row.asset).map_err(|_| corrupt("bad asset"))?,
+                amount: parse_amount(&row.amount, &what)?,
+                kind: TransferKind::parse(&row.kind).ok_or_else(|| corrupt("bad kind"))?,
+                action,
+                reference: row.reference,
+                metadata: row.metadata.0,
+            },
+            at: row.at,
+        })
+    }
+}
+
+/// The stored name of an action, the hold it settles and a hold's expiry.
+fn action_parts(action: Action) -> (&'static str, Option<Uuid>, Option<DateTime<Utc>>) {
+    match action {
+        Action::Post => ("post", None, None),
+        Action::Hold { expires_at } => ("hold", None, expires_at),
+        Action::PostPending { pending } => ("post_pending", Some(pending.0), None),
+        Action::VoidPending { pending } => ("void_pending", Some(pending.0), None),
+        Action::ExpirePending { pending } => ("expire_pending", Some(pending.0), None),
+    }
+}
+
+/// The account of `owner` (none for a system account) for `asset` and `purpose`, created empty if missing. In
+/// the caller's transaction, so an account made for a movement that is then refused disappears with it.
+pub(crate) async fn ensure_account(
+    tx: &mut Tx,
+    owner: Option<Uuid>,
+    asset: &AssetCode,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<StoredAccount, LedgerError> {
+    on_tx!(&mut *tx, conn => sqlx::query(
+        "INSERT INTO ledger_accounts (id, owner_id, asset, purpose, no_overdraft, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"
+    )
+    .bind(Uuid::now_v7())
+    .bind(owner)
+    .bind(asset.as_str())
+    .bind(purpose.as_str())
+    .bind(purpose.no_overdraft())
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    let backend = tx.backend();
+    let sql = AssertSqlSafe(format!(
+        "SELECT {} FROM ledger_accounts WHERE asset = $1 AND purpose = $2 \
+         AND (owner_id = $3 OR (owner_id IS NULL AND $4))",
+        account_columns(backend)
+    ));
+    let row: Option<AccountRow> = on_tx!(&mut *tx, conn => sqlx::query_as(sql)
+        .bind(asset.as_str())
+        .bind(purpose.as_str())
+        .bind(owner)
+        .bind(owner.is_none())
+        .fetch_optional(conn)
+        .await)?;
+    row.ok_or_else(|| LedgerError::Corrupt(format!("the {} account for {asset} vanished", purpose.as_str())))?
+        .try_into()
+}
+
+/// An account, locked for the rest of the transaction on PostgreSQL. Callers lock in id order.
+pub(crate) async fn lock_account(tx: &mut Tx, id: AccountId) -> Result<Option<StoredAccount>, LedgerError> {
+    let backend = tx.backend();
+    let sql = AssertSqlSafe(format!(
+        "SELECT {} FROM ledger_accounts WHERE id = $1{}",
+        account_columns(backend),
+        sql::lock_rows(backend)
+    ));
+    let row: Option<AccountRow> = on_tx!(tx, conn => sqlx::query_as(sql).bind(id.0).fetch_optional(conn).await)?;
+    row.map(StoredAccount::try_from).transpose()
+}
+
+pub(crate) async fn transfer(tx: &mut Tx, id: TransferId) -> Result<Option<Transfer>, LedgerError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {} FROM ledger_transfers WHERE id = $1",
+        transfer_columns(tx.backend())
+    ));
+    let row: Option<TransferRow> = on_tx!(tx, conn => sqlx::query_as(sql).bind(id.0).fetch_optional(conn).await)?;
+    row.map(Transfer::try_from).transpose()
+}
+
+pub(crate) async fn hold_state(tx: &mut Tx, id: TransferId) -> Result<Option<PendingState>, LedgerError> {
+    let state: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT state FROM ledger_holds WHERE transfer_id = $1"
+    ).bind(id.0).fetch_optional(conn).await)?;
+    state
+        .map(|s| PendingState::parse(&s).ok_or_else(|| LedgerError::Corrupt(format!("hold {}: bad state", id.0))))
+        .transpose()
+}
+
+pub(crate) async fn update_totals(tx: &mut Tx, account: &Account) -> Result<(), LedgerError> {
+    let backend = tx.backend();
+    let sql = AssertSqlSafe(format!(
+        "UPDATE ledger_accounts SET debits_posted = {}, credits_posted = {}, debits_pending = {}, \
+         credits_pending = {} WHERE id = $5",
+        sql::amount_param(backend, 1),
+        sql::amount_param(backend, 2),
+        sql::amount_param(backend, 3),
+        sql::amount_param(backend, 4),
+    ));
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(account.debits_posted.to_string())
+        .bind(account.credits_posted.to_string())
+        .bind(account.debits_pending.to_string())
+        .bind(account.credits_pending.to_string())
+        .bind(account.id.0)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+pub(crate) async fn insert_transfer(tx: &mut Tx, transfer: &Transfer) -> Result<(), LedgerError> {
+    let request = &transfer.request;
+    let (action, pending, expires_at) = action_parts(request.action);
+    let sql = AssertSqlSafe(format!(
+        "INSERT INTO ledger_transfers (id, debit_account, credit_account, asset, amount, kind, action, pending_id, \
+         expires_at, reference, metadata, at) VALUES ($1, $2, $3, $4, {}, $6, $7, $8, $9, $10, $11, $12)",
+        sql::amount_param(tx.backend(), 5)
+    ));
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(request.id.0)
+        .bind(request.debit.0)
+        .bind(request.credit.0)
+        .bind(request.asset.as_str())
+        .bind(request.amount.to_string())
+        .bind(request.kind.as_str())
+        .bind(action)
+        .bind(pending)
+        .bind(expires_at)
+        .bind(request.reference.as_deref())
+        .bind(Json(&request.metadata))
+        .bind(transfer.at)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Records where hold `id` stands: a new hold is inserted, a settled one updated.
+pub(crate) async fn save_hold(
+    tx: &mut Tx,
+    id: TransferId,
+    state: PendingState,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO ledger_holds (transfer_id, state, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (transfer_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
+    ).bind(id.0).bind(state.as_str()).bind(now).execute(conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Every wallet of `user`, in asset order, with the asset's precision.
+pub(crate) async fn wallets(db: &Db, user: Uuid) -> Result<Vec<(StoredAccount, Precision)>, LedgerError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        account: AccountRow,
+        precision: i32,
+    }
+    let backend = db.backend();
+    let columns = account_columns(backend)
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = AssertSqlSafe(format!(
+        "SELECT {columns}, s.precision FROM ledger_accounts a JOIN assets s ON s.code = a.asset \
+         WHERE a.owner_id = $1 AND a.purpose = 'wallet' ORDER BY a.asset"
+    ));
+    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(sql).bind(user).fetch_all(pool).await)?;
+    rows.into_iter()
+        .map(|row| {
+            let precision = u8::try_from(row.precision)
+                .ok()
+                .and_then(|p| Precision::new(p).ok())
+                .ok_or_else(|| LedgerError::Corrupt(format!("asset {}: bad precision", row.account.asset)))?;
+            Ok((StoredAccount::try_from(row.account)?, precision))
+        })
+        .collect()
+}
+
+/// Opens a read transaction that sees one consistent state of the whole ledger: on SQLite the transaction holds
+/// the write lock, on PostgreSQL it is a read-only snapshot (repeatable read), so writers carry on meanwhile.
+pub(crate) async fn snapshot(db: &Db) -> Result<Tx, LedgerError> {
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(conn) = &mut tx {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut **conn)
+            .await?;
+    }
+    Ok(tx)
+}
+
+pub(crate) async fn all_accounts(tx: &mut Tx) -> Result<Vec<StoredAccount>, LedgerError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {} FROM ledger_accounts ORDER BY id",
+        account_columns(tx.backend())
+    ));
+    let rows: Vec<AccountRow> = on_tx!(tx, conn => sqlx::query_as(sql).fetch_all(conn).await)?;
+    rows.into_iter().map(StoredAccount::try_from).collect()
+}
+
+/// The whole journal in the order it was applied.
+pub(crate) async fn journal(tx: &mut Tx) -> Result<Vec<Transfer>, LedgerError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {} FROM ledger_transfers ORDER BY seq",
+        transfer_columns(tx.backend())
+    ));
+    let rows: Vec<TransferRow> = on_tx!(tx, conn => sqlx::query_as(sql).fetch_all(conn).await)?;
+    rows.into_iter().map(Transfer::try_from).collect()
+}
+
+pub(crate) async fn holds(tx: &mut Tx) -> Result<Vec<(TransferId, PendingState)>, LedgerError> {
+    let rows: Vec<(Uuid, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT transfer_id, state FROM ledger_holds ORDER BY transfer_id"
+    ).fetch_all(conn).await)?;
+    rows.into_iter()
+        .map(|(id, state)| {
+            PendingState::parse(&state)
+                .map(|s| (TransferId(id), s))
+                .ok_or_else(|| LedgerError::Corrupt(format!("hold {id}: bad state")))
+        })
+        .collect()
+}
