@@ -170,6 +170,11 @@ impl Application {
             Duration::from_millis(state.config.outbox_poll_interval_ms),
             background_stopped.clone(),
         ));
+        let expiry_task = tokio::spawn(crate::hold_expiry::run(
+            state.ledger.clone(),
+            Duration::from_secs(state.config.hold_expiry_interval_secs),
+            background_stopped.clone(),
+        ));
         let upkeep_task = tokio::spawn(metrics_upkeep(background_stopped));
 
         let (signalled, mut on_signal) = watch::channel(false);
@@ -195,6 +200,7 @@ impl Application {
         let _ = stop_background.send(true);
         let _ = relay_task.await;
         let _ = upkeep_task.await;
+        let _ = expiry_task.await;
         state.db.close().await;
         tracing::info!("stopped");
         result
@@ -221,7 +227,9 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
         .merge(routes::assets::router())
         .merge(routes::wallets::router())
+        .merge(routes::wallet_history::router())
         .merge(routes::admin_deposits::router())
+        .merge(routes::webhooks::router())
         .merge(routes::admin_ledger::router())
         .merge(routes::auth::router())
         .merge(routes::two_factor::router())

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+mod hold_expiry;
 mod idempotency_store;
 mod middleware;
 pub mod openapi;

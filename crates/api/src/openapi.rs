@@ -2,6 +2,8 @@
 //! Swagger UI (assets embedded in the binary) at `/api`.
 
 use crate::error::ErrorCode;
+use crate::routes::wallet_history;
+use crate::routes::webhooks;
 use crate::routes::{admin_audit, admin_users, api_keys, assets, auth, ops, staff, two_factor, users};
 use crate::routes::{admin_deposits, admin_ledger, wallets};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -38,10 +40,13 @@ use utoipa::{Modify, OpenApi};
         admin_users::change_role,
         admin_audit::list_audit,
         admin_deposits::record_deposit,
+        webhooks::deposit_notification,
         admin_ledger::ledger_audit,
         wallets::list_wallets,
         wallets::wallet_balance,
         wallets::create_transfer,
+        wallet_history::wallet_history,
+        wallet_history::get_transaction,
         api_keys::create_api_key,
         api_keys::list_api_keys,
         api_keys::revoke_api_key,
@@ -62,6 +67,7 @@ use utoipa::{Modify, OpenApi};
         (name = "api-keys", description = "API keys for programs: HMAC-signed requests with scopes and IP allow-lists"),
         (name = "admin", description = "Staff administration: users, staff invites, the audit log"),
         (name = "operations", description = "Liveness, readiness, metrics"),
+        (name = "webhooks", description = "Notifications from custody and payment providers, HMAC-signed per provider"),
     )
 )]
 struct ApiDoc;

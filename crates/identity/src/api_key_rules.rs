@@ -1,9 +1,8 @@
 //! The pieces of an API key that are plain values: scopes, IP allow-list rules, and the request signature.
 //! Kept apart from the service so they are unit-tested without a database.
 
-use hmac::{Hmac, KeyInit, Mac};
+use platform::hmac_sha256;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -123,15 +122,13 @@ fn mask(ip: IpAddr, prefix: u8) -> u128 {
 /// The signature a client sends in `X-Api-Signature`: lowercase hex of HMAC-SHA256 keyed with the secret (its
 /// text, as shown at creation) over `timestamp ‖ method ‖ path_and_query ‖ body`, with no separators.
 pub fn sign(secret: &str, timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
-    hex::encode(
-        mac(secret.as_bytes(), timestamp, method, path_and_query, body)
-            .finalize()
-            .into_bytes(),
+    hmac_sha256::sign_hex(
+        secret.as_bytes(),
+        &[timestamp.as_bytes(), method.as_bytes(), path_and_query.as_bytes(), body],
     )
 }
 
-/// Compares in constant time (through `Mac::verify_slice`), so the time taken says nothing about how many
-/// leading bytes of a guess were right.
+/// Compares in constant time (see [`hmac_sha256::verify_hex`]).
 pub(crate) fn signature_matches(
     secret: &[u8],
     timestamp: &str,
@@ -140,23 +137,11 @@ pub(crate) fn signature_matches(
     body: &[u8],
     signature_hex: &str,
 ) -> bool {
-    let Ok(presented) = hex::decode(signature_hex) else {
-        return false;
-    };
-    mac(secret, timestamp, method, path_and_query, body)
-        .verify_slice(&presented)
-        .is_ok()
-}
-
-fn mac(secret: &[u8], timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; an empty one is the only conceivable failure and secrets are never empty.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
-        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
-    mac.update(timestamp.as_bytes());
-    mac.update(method.as_bytes());
-    mac.update(path_and_query.as_bytes());
-    mac.update(body);
-    mac
+    hmac_sha256::verify_hex(
+        secret,
+        &[timestamp.as_bytes(), method.as_bytes(), path_and_query.as_bytes(), body],
+        signature_hex,
+    )
 }
 
 #[cfg(test)]

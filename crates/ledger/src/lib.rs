@@ -4,11 +4,16 @@
 pub mod assets;
 mod audit_report;
 pub mod books;
+mod deposits;
 mod error;
+mod expiry;
+mod history;
 mod service;
 mod store;
 
 pub use assets::{Asset, AssetCatalogue, AssetFilter, AssetKind};
 pub use audit_report::{AssetCheck, AuditReport, describe as describe_discrepancy};
+pub use deposits::{Deposit, DepositNotice, DepositStatus};
 pub use error::LedgerError;
+pub use history::{Direction, Entry, HistoryFilter};
 pub use service::{Balance, Ledger, Movement, Purpose, StoredAccount, largest_amount};

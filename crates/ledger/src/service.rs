@@ -111,7 +111,7 @@ impl Ledger {
     }
 
     /// PostgreSQL keeps microseconds; the journal's times are cut to them so a stored transfer reads back equal.
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now().trunc_subsecs(6)
     }
 
@@ -250,12 +250,30 @@ impl Ledger {
         precisions: &BTreeMap<AssetCode, Precision>,
         movement: Movement<'_>,
     ) -> Result<Vec<Applied>, LedgerError> {
+        let applied = self.apply_within(&mut tx, batch, precisions, movement).await?;
+        if applied.iter().any(|a| matches!(a, Applied::New(_))) {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(applied)
+    }
+
+    /// [`Self::apply_in`] without the commit, for callers that write their own rows in the same transaction
+    /// (provider deposits). Writes nothing when every transfer of `batch` was applied before.
+    pub(crate) async fn apply_within(
+        &self,
+        tx: &mut Tx,
+        batch: &[TransferRequest],
+        precisions: &BTreeMap<AssetCode, Precision>,
+        movement: Movement<'_>,
+    ) -> Result<Vec<Applied>, LedgerError> {
         // Locks in id order: two batches over the same accounts queue instead of deadlocking.
         let ids: BTreeSet<AccountId> = batch.iter().flat_map(|r| [r.debit, r.credit]).collect();
         let mut books = Books::new();
         let mut stored: BTreeMap<AccountId, StoredAccount> = BTreeMap::new();
         for id in ids {
-            if let Some(account) = store::lock_account(&mut tx, id).await? {
+            if let Some(account) = store::lock_account(&mut *tx, id).await? {
                 books.insert_account(account.account.clone());
                 stored.insert(id, account);
             }
@@ -264,9 +282,9 @@ impl Ledger {
         for request in batch {
             for id in [Some(request.id), request.action.settles()].into_iter().flatten() {
                 if named.insert(id)
-                    && let Some(transfer) = store::transfer(&mut tx, id).await?
+                    && let Some(transfer) = store::transfer(&mut *tx, id).await?
                 {
-                    let state = store::hold_state(&mut tx, id).await?;
+                    let state = store::hold_state(&mut *tx, id).await?;
                     books.insert_applied(transfer, state);
                 }
             }
@@ -282,7 +300,6 @@ impl Ledger {
             })
             .collect();
         if new.is_empty() {
-            tx.rollback().await?;
             return Ok(applied);
         }
         let mut changed = Vec::new();
@@ -290,19 +307,21 @@ impl Ledger {
             if let Some(after) = books.account(*id)
                 && *after != before.account
             {
-                store::update_totals(&mut tx, after).await?;
+                store::update_totals(&mut *tx, after).await?;
                 changed.push((before, after));
             }
         }
+        let mut running = crate::history::Running::new(stored.values().map(|s| &s.account))?;
         for transfer in &new {
-            store::insert_transfer(&mut tx, transfer).await?;
+            let after = running.apply(&transfer.request)?;
+            store::insert_transfer(&mut *tx, transfer, after).await?;
             if let Action::Hold { .. } = transfer.request.action {
-                store::save_hold(&mut tx, transfer.request.id, crate::books::PendingState::Open, now).await?;
+                store::save_hold(&mut *tx, transfer.request.id, crate::books::PendingState::Open, now).await?;
             }
             if let Some(pending) = transfer.request.action.settles()
                 && let Some(state) = books.pending_state(pending)
             {
-                store::save_hold(&mut tx, pending, state, now).await?;
+                store::save_hold(&mut *tx, pending, state, now).await?;
             }
         }
         for (before, after) in changed {
@@ -322,7 +341,7 @@ impl Ledger {
                 "total": balance.total.to_string(),
                 "transfers": new.iter().map(|t| t.request.id.0).collect::<Vec<_>>(),
             });
-            outbox::enqueue(&mut tx, "wallet.balance_changed", &payload, now).await?;
+            outbox::enqueue(&mut *tx, "wallet.balance_changed", &payload, now).await?;
         }
         let details: Vec<serde_json::Value> = new
             .iter()
@@ -339,7 +358,7 @@ impl Ledger {
             })
             .collect();
         audit::record(
-            &mut tx,
+            &mut *tx,
             &AuditRecord {
                 actor: movement.actor,
                 action: movement.action,
@@ -352,7 +371,6 @@ impl Ledger {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(applied)
     }
 

@@ -6,6 +6,7 @@ use crate::secret::{Secret, mask_url_password};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,8 @@ pub struct Config {
     pub log_filter: String,
     /// How often the outbox relay looks for unpublished events when nobody wakes it.
     pub outbox_poll_interval_ms: u64,
+    /// How often the server releases holds whose expiry has passed.
+    pub hold_expiry_interval_secs: u64,
     /// HMAC key for access tokens (hex, at least 32 bytes); generated into `data_dir` when absent.
     pub jwt_secret: Option<Secret<String>>,
     /// AES-256-GCM key for secrets at rest (hex, exactly 32 bytes); generated into `data_dir` when absent.
@@ -90,6 +93,21 @@ pub struct Config {
     pub rate_limit_redis_timeout_ms: u64,
     /// Proxy addresses whose `X-Forwarded-For` is believed; empty means the TCP peer is the client.
     pub rate_limit_trusted_proxies: Vec<String>,
+    /// Custody and payment providers that may notify deposits at `POST /v1/webhooks/deposits`, each with the
+    /// secret its notifications are signed with.
+    pub deposit_providers: Vec<DepositProvider>,
+    /// Confirmations a provider-notified deposit needs, per asset code, before it is credited as available;
+    /// an asset not listed needs 1.
+    pub deposit_confirmations: BTreeMap<String, u32>,
+}
+
+/// A provider allowed to notify deposits: the `X-Provider` name it sends and the HMAC-SHA256 key of its
+/// `X-Signature`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepositProvider {
+    pub name: String,
+    pub secret: Secret<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +135,7 @@ impl Default for Config {
             log_format: LogFormat::Human,
             log_filter: "info".to_owned(),
             outbox_poll_interval_ms: 200,
+            hold_expiry_interval_secs: 5,
             jwt_secret: None,
             data_encryption_key: None,
             access_token_ttl_secs: 15 * 60,
@@ -140,6 +159,9 @@ impl Default for Config {
             rate_limit_redis_prefix: "bourse:rl".to_owned(),
             rate_limit_redis_timeout_ms: 100,
             rate_limit_trusted_proxies: Vec::new(),
+            deposit_providers: Vec::new(),
+            // Common custody practice: a few blocks for Bitcoin, more for Ethereum's probabilistic finality.
+            deposit_confirmations: BTreeMap::from([("BTC".to_owned(), 3), ("ETH".to_owned(), 12)]),
         }
     }
 }
@@ -257,6 +279,9 @@ impl Config {
         if self.outbox_poll_interval_ms == 0 || self.outbox_poll_interval_ms > 60_000 {
             return invalid("outbox_poll_interval_ms", "must be between 1 and 60000");
         }
+        if self.hold_expiry_interval_secs == 0 || self.hold_expiry_interval_secs > 3600 {
+            return invalid("hold_expiry_interval_secs", "must be between 1 and 3600");
+        }
         for origin in &self.cors_allowed_origins {
             let ok = origin == "*"
                 || ((origin.starts_with("http://") || origin.starts_with("https://"))
@@ -294,6 +319,7 @@ impl Config {
             return invalid("api_key_window_secs", "must be between 1 and 300");
         }
         self.validate_rate_limits()?;
+        self.validate_deposits()?;
         if self.log_filter.trim().is_empty() {
             return invalid("log_filter", "must not be empty");
         }
@@ -340,6 +366,59 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    fn validate_deposits(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
+        let mut names = std::collections::BTreeSet::new();
+        for provider in &self.deposit_providers {
+            let name = &provider.name;
+            let well_formed = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            if !well_formed {
+                return invalid(
+                    "deposit_providers",
+                    format!("name {name:?} must be 1 to 64 of a-z, 0-9, - and _"),
+                );
+            }
+            if !names.insert(name.as_str()) {
+                return invalid("deposit_providers", format!("name {name:?} appears twice"));
+            }
+            if provider.secret.expose().len() < 32 {
+                return invalid(
+                    "deposit_providers",
+                    format!("the secret of {name:?} must be at least 32 characters"),
+                );
+            }
+        }
+        for (asset, count) in &self.deposit_confirmations {
+            if !(2..=10).contains(&asset.len()) || !asset.bytes().all(|b| b.is_ascii_uppercase()) {
+                return invalid(
+                    "deposit_confirmations",
+                    format!("key {asset:?} must be an asset code of 2 to 10 upper-case letters"),
+                );
+            }
+            if *count > 10_000 {
+                return invalid(
+                    "deposit_confirmations",
+                    format!("{asset} must need at most 10000 confirmations"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Confirmations a provider-notified deposit of `asset` needs before it is available: the configured count,
+    /// else 1.
+    pub fn required_confirmations(&self, asset: &str) -> u32 {
+        self.deposit_confirmations.get(asset).copied().unwrap_or(1)
+    }
+
+    /// The configured provider called `name`.
+    pub fn deposit_provider(&self, name: &str) -> Option<&DepositProvider> {
+        self.deposit_providers.iter().find(|p| p.name == name)
     }
 
     /// The configuration as TOML with every secret masked, for `bourse config`.
@@ -415,6 +494,51 @@ mod tests {
 
     fn load_in_jail() -> Result<Config, ConfigError> {
         Config::load(None, &Overrides::default())
+    }
+
+    #[test]
+    fn deposit_providers_and_confirmations_load_validate_and_mask() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "bourse.toml",
+                r#"
+                deposit_confirmations = { USDT = 20, BTC = 6 }
+                [[deposit_providers]]
+                name = "custody-one"
+                secret = "whsec_0123456789abcdef0123456789abcdef"
+                "#,
+            )?;
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            assert_eq!(config.required_confirmations("USDT"), 20);
+            assert_eq!(config.required_confirmations("BTC"), 6);
+            assert_eq!(config.required_confirmations("ETH"), 12);
+            assert_eq!(config.required_confirmations("USD"), 1);
+            assert!(config.deposit_provider("custody-one").is_some());
+            assert!(config.deposit_provider("other").is_none());
+            let shown = config.to_masked_toml();
+            assert!(!shown.contains("whsec_"), "{shown}");
+            for (toml, key) in [
+                (
+                    "[[deposit_providers]]\nname = \"x\"\nsecret = \"short\"",
+                    "deposit_providers",
+                ),
+                (
+                    "[[deposit_providers]]\nname = \"Bad Name\"\nsecret = \"whsec_0123456789abcdef0123456789abcdef\"",
+                    "deposit_providers",
+                ),
+                ("deposit_confirmations = { btc = 3 }", "deposit_confirmations"),
+                ("deposit_confirmations = { BTC = 100000 }", "deposit_confirmations"),
+            ] {
+                jail.create_file("bourse.toml", toml)?;
+                let error = load_in_jail()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                    .err()
+                    .unwrap_or_default();
+                assert!(error.contains(&format!("`{key}`")), "{toml}: {error}");
+            }
+            Ok(())
+        });
     }
 
     #[test]

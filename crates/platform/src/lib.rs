@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod hmac_sha256;
 pub mod keys;
 pub mod outbox;
 pub mod probe;

@@ -11,4 +11,6 @@ pub mod ops;
 pub mod staff;
 pub mod two_factor;
 pub mod users;
+pub mod wallet_history;
 pub mod wallets;
+pub mod webhooks;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// A server on a manual clock (staff log in with TOTP) without rate limits, and an admin's token.
-async fn spawn_with_admin() -> (TestApp, String) {
+pub(crate) async fn spawn_with_admin() -> (TestApp, String) {
     let start: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().expect("literal time");
     let clock = Arc::new(ManualClock::new(start));
     let options = BuildOptions {
@@ -22,26 +22,26 @@ async fn spawn_with_admin() -> (TestApp, String) {
     (app, admin)
 }
 
-async fn customer(app: &TestApp, email: &str) -> (String, String) {
+pub(crate) async fn customer(app: &TestApp, email: &str) -> (String, String) {
     let login = app.signed_up(email).await;
     let token = login["access_token"].as_str().expect("token").to_owned();
     let (_, me) = envelope(app.get_authed("/v1/users/me", &token).await).await;
     (token, me["data"]["id"].as_str().expect("user id").to_owned())
 }
 
-async fn deposit(app: &TestApp, admin: &str, user: &str, asset: &str, amount: &str) -> Value {
+pub(crate) async fn deposit(app: &TestApp, admin: &str, user: &str, asset: &str, amount: &str) -> Value {
     let body = json!({"user": user, "asset": asset, "amount": amount, "reference": "counter-1"});
     let (status, body) = envelope(post_keyed(app, "/v1/admin/deposits", admin, &body).await).await;
     assert_eq!(status, 201, "{body}");
     body["data"].clone()
 }
 
-async fn transfer(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn transfer(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
     post_keyed(app, "/v1/wallets/transfers", token, body).await
 }
 
 /// A money-moving POST with a fresh `Idempotency-Key`.
-async fn post_keyed(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn post_keyed(app: &TestApp, path: &str, token: &str, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .bearer_auth(token)

@@ -1,6 +1,8 @@
 //! The ledger's SQL: accounts, the journal and hold states, written once for both backends. Amount parameters and
 //! columns go through [`sql`], the only dialect difference.
 
+pub(crate) mod deposits;
+pub(crate) mod history;
 mod sql;
 
 pub(crate) use sql::parse_amount;
@@ -217,13 +219,18 @@ pub(crate) async fn update_totals(tx: &mut Tx, account: &Account) -> Result<(), 
     Ok(())
 }
 
-pub(crate) async fn insert_transfer(tx: &mut Tx, transfer: &Transfer) -> Result<(), LedgerError> {
+/// Inserts an applied transfer with `after`, the posted balances of its debit and credit accounts once applied.
+pub(crate) async fn insert_transfer(tx: &mut Tx, transfer: &Transfer, after: (i128, i128)) -> Result<(), LedgerError> {
     let request = &transfer.request;
     let (action, pending, expires_at) = action_parts(request.action);
+    let backend = tx.backend();
     let sql = AssertSqlSafe(format!(
         "INSERT INTO ledger_transfers (id, debit_account, credit_account, asset, amount, kind, action, pending_id, \
-         expires_at, reference, metadata, at) VALUES ($1, $2, $3, $4, {}, $6, $7, $8, $9, $10, $11, $12)",
-        sql::amount_param(tx.backend(), 5)
+         expires_at, reference, metadata, at, debit_balance_after, credit_balance_after) \
+         VALUES ($1, $2, $3, $4, {}, $6, $7, $8, $9, $10, $11, $12, {}, {})",
+        sql::amount_param(backend, 5),
+        sql::amount_param(backend, 13),
+        sql::amount_param(backend, 14)
     ));
     on_tx!(tx, conn => sqlx::query(sql)
         .bind(request.id.0)
@@ -238,6 +245,8 @@ pub(crate) async fn insert_transfer(tx: &mut Tx, transfer: &Transfer) -> Result<
         .bind(request.reference.as_deref())
         .bind(Json(&request.metadata))
         .bind(transfer.at)
+        .bind(after.0.to_string())
+        .bind(after.1.to_string())
         .execute(conn)
         .await
         .map(|_| ()))?;

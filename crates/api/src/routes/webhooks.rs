@@ -1,0 +1,171 @@
+//! `POST /v1/webhooks/deposits`: a custody or payment provider reports a deposit it received for a user. No user
+//! session: the provider proves itself with an HMAC-SHA256 signature of the raw body under its configured secret.
+//! The ledger makes the notification idempotent per provider transaction and holds the amount until the asset's
+//! confirmation threshold is reached (see `ledger::deposits`).
+
+use crate::auth::Client;
+use crate::envelope::{Envelope, ErrorEnvelope, ok};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::parse_json;
+use crate::routes::wallets::{amount_in, movable_asset};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use identity::IdentityError;
+use ledger::{Asset, Deposit, DepositNotice, Movement};
+use money::Amount;
+use platform::hmac_sha256;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub const PROVIDER_HEADER: &str = "x-provider";
+pub const SIGNATURE_HEADER: &str = "x-signature";
+const MAX_PROVIDER_TX_ID_CHARS: usize = 128;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/webhooks/deposits", post(deposit_notification))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepositNotificationBody {
+    /// The provider's own id of the transaction; 1 to 128 characters. Notifications are idempotent by it.
+    #[schema(example = "btc:9f2c…e1:0")]
+    pub provider_tx_id: String,
+    /// The user credited: email or id.
+    #[schema(example = "alice@example.com")]
+    pub user: String,
+    #[schema(example = "BTC")]
+    pub asset: String,
+    /// A positive decimal string with at most the asset's decimal places.
+    #[schema(example = "0.25")]
+    pub amount: String,
+    /// Confirmations the provider has seen so far.
+    #[schema(example = 1)]
+    pub confirmations: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepositView {
+    pub id: Uuid,
+    pub provider_tx_id: String,
+    /// `PENDING` (held: not yet available to the user) or `CONFIRMED` (credited and available).
+    #[schema(example = "PENDING")]
+    pub status: String,
+    pub confirmations: u32,
+    pub required_confirmations: u32,
+    #[schema(example = "BTC")]
+    pub asset: String,
+    #[schema(example = "0.25000000")]
+    pub amount: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl DepositView {
+    fn new(deposit: &Deposit, asset: &Asset) -> DepositView {
+        DepositView {
+            id: deposit.id,
+            provider_tx_id: deposit.provider_tx_id.clone(),
+            status: deposit.status.as_str().to_owned(),
+            confirmations: deposit.confirmations,
+            required_confirmations: deposit.required_confirmations,
+            asset: deposit.asset.to_string(),
+            amount: Amount::from_minor(deposit.amount, asset.precision).to_string(),
+            created_at: deposit.created_at,
+        }
+    }
+}
+
+/// A provider reports a deposit, or more confirmations of one. Signed, not signed in.
+#[utoipa::path(
+    post, path = "/v1/webhooks/deposits", tag = "webhooks",
+    params(
+        ("X-Provider" = String, Header, description = "The provider's configured name (`deposit_providers`)"),
+        ("X-Signature" = String, Header, description = "Lowercase hex of HMAC-SHA256 keyed with the provider's secret over the raw request body"),
+    ),
+    request_body = DepositNotificationBody,
+    responses(
+        (status = 200, description = "The deposit as it now stands; a repeat answers the same", body = Envelope<DepositView>),
+        (status = 400, description = "Bad input (code 1000, `details.field` names it)", body = ErrorEnvelope),
+        (status = 401, description = "Unknown provider, or missing or wrong signature (code 2001); nothing written", body = ErrorEnvelope),
+        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        (status = 409, description = "The provider transaction was notified before with another user, asset or amount (code 3002)", body = ErrorEnvelope),
+    )
+)]
+pub async fn deposit_notification(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Envelope<DepositView>>, ApiError> {
+    let provider = authenticate(&state, &headers, &body)?;
+    let body: DepositNotificationBody = parse_json(&body)?;
+    let provider_tx_id = body.provider_tx_id.as_str();
+    let length = provider_tx_id.chars().count();
+    if !(1..=MAX_PROVIDER_TX_ID_CHARS).contains(&length) {
+        return Err(ApiError::invalid_field(
+            "provider_tx_id",
+            format!("must be 1 to {MAX_PROVIDER_TX_ID_CHARS} characters"),
+        ));
+    }
+    if provider_tx_id.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(
+            "provider_tx_id",
+            "must not contain control characters",
+        ));
+    }
+    let asset = movable_asset(&state, &body.asset).await?;
+    let amount = amount_in(&body.amount, &asset)?;
+    let user = state.accounts.find(&body.user).await.map_err(|e| match e {
+        IdentityError::NotFound => ApiError::new(ErrorCode::NotFound, "The user was not found."),
+        other => ApiError::from(other),
+    })?;
+    let notice = DepositNotice {
+        provider: &provider,
+        provider_tx_id,
+        user: user.id,
+        asset: asset.code,
+        amount,
+        confirmations: body.confirmations,
+        required_confirmations: state.config.required_confirmations(asset.code.as_str()),
+    };
+    let movement = Movement {
+        actor: None,
+        action: "ledger.provider_deposit",
+        ip: client.ip.as_deref(),
+        request_id: client.request_id.as_deref(),
+    };
+    let deposit = state.ledger.notify_deposit(notice, movement).await?;
+    state.wake_relay();
+    Ok(ok(DepositView::new(&deposit, &asset)))
+}
+
+/// The provider named by `X-Provider`, if `X-Signature` is its signature of `body`. Every failure answers the
+/// same, so a caller learns nothing about which provider names exist.
+fn authenticate(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+    let refused = || {
+        ApiError::new(
+            ErrorCode::Unauthenticated,
+            "The notification's provider or signature is not valid.",
+        )
+    };
+    let header = |name: &str| -> Result<&str, ApiError> {
+        let mut values = headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (Some(value), None) => value.to_str().map_err(|_| refused()),
+            _ => Err(refused()),
+        }
+    };
+    let name = header(PROVIDER_HEADER)?;
+    let signature = header(SIGNATURE_HEADER)?;
+    let provider = state.config.deposit_provider(name).ok_or_else(refused)?;
+    if !hmac_sha256::verify_hex(provider.secret.expose().as_bytes(), &[body], signature) {
+        return Err(refused());
+    }
+    Ok(provider.name.clone())
+}
