@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use ledger::books::{Action, TransferId, TransferKind, TransferRequest};
 use ledger::{Direction, HistoryFilter, Ledger, LedgerError, Movement, Purpose};
 use money::AssetCode;
-use platform::test_support::TestDatabase;
-use platform::{Clock, Config, Db, ManualClock, on_db};
+use platform::test_support::MigratedDb;
+use platform::{Clock, Db, ManualClock, on_db};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -15,31 +15,19 @@ struct Fixture {
     db: Db,
     ledger: Ledger,
     clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
-    _pg: Option<TestDatabase>,
+    _store: MigratedDb,
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pg = TestDatabase::from_env().await;
-    let mut config = Config {
-        data_dir: dir.path().to_owned(),
-        ..Config::default()
-    };
-    if let Some(pg) = &pg {
-        pg.configure(&mut config);
-    }
-    let db = platform::db::connect(&config).await.unwrap();
-    db.migrate().await.unwrap();
+    let store = MigratedDb::fresh().await;
     let start: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(start));
-    let ledger = Ledger::new(db.clone(), clock.clone());
+    let ledger = Ledger::new(store.db.clone(), clock.clone());
     Fixture {
-        db,
+        db: store.db.clone(),
         ledger,
         clock,
-        _dir: dir,
-        _pg: pg,
+        _store: store,
     }
 }
 

@@ -5,36 +5,24 @@ use chrono::Utc;
 use ledger::books::{Action, Applied, Discrepancy, TransferId, TransferKind, TransferRequest};
 use ledger::{Ledger, LedgerError, Movement, Purpose, largest_amount};
 use money::{AssetCode, Precision};
-use platform::test_support::TestDatabase;
-use platform::{Backend, Config, Db, SystemClock, on_db};
+use platform::test_support::MigratedDb;
+use platform::{Backend, Db, SystemClock, on_db};
 use std::sync::Arc;
 use uuid::Uuid;
 
 struct Fixture {
     db: Db,
     ledger: Ledger,
-    _dir: tempfile::TempDir,
-    _pg: Option<TestDatabase>,
+    _store: MigratedDb,
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pg = TestDatabase::from_env().await;
-    let mut config = Config {
-        data_dir: dir.path().to_owned(),
-        ..Config::default()
-    };
-    if let Some(pg) = &pg {
-        pg.configure(&mut config);
-    }
-    let db = platform::db::connect(&config).await.unwrap();
-    db.migrate().await.unwrap();
-    let ledger = Ledger::new(db.clone(), Arc::new(SystemClock));
+    let store = MigratedDb::fresh().await;
+    let ledger = Ledger::new(store.db.clone(), Arc::new(SystemClock));
     Fixture {
-        db,
+        db: store.db.clone(),
         ledger,
-        _dir: dir,
-        _pg: pg,
+        _store: store,
     }
 }
 

@@ -3,6 +3,7 @@
 //! every crate; nothing in the server calls it.
 
 use crate::config::Config;
+use crate::db::Db;
 use crate::secret::Secret;
 use sqlx::Connection;
 
@@ -47,6 +48,32 @@ impl TestDatabase {
     /// Points `config` at this database.
     pub fn configure(&self, config: &mut Config) {
         config.database_url = Some(Secret::new(self.url.clone()));
+    }
+}
+
+/// A migrated database of its own for one test: SQLite in a temporary directory, or a fresh PostgreSQL database
+/// when the environment names a server. Both go away when this value is dropped.
+pub struct MigratedDb {
+    pub db: Db,
+    _dir: tempfile::TempDir,
+    _pg: Option<TestDatabase>,
+}
+
+impl MigratedDb {
+    /// Panics when storage cannot be made: a test has nothing to run on without it.
+    pub async fn fresh() -> MigratedDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let pg = TestDatabase::from_env().await;
+        let mut config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        if let Some(pg) = &pg {
+            pg.configure(&mut config);
+        }
+        let db = crate::db::connect(&config).await.expect("test database opens");
+        db.migrate().await.expect("migrations apply");
+        MigratedDb { db, _dir: dir, _pg: pg }
     }
 }
 

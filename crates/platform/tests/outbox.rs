@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use platform::outbox::{self, Relay};
-use platform::test_support::TestDatabase;
-use platform::{Config, Db, EventBus, InProcessBus, SystemClock};
+use platform::test_support::MigratedDb;
+use platform::{Db, EventBus, InProcessBus, SystemClock};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,30 +13,18 @@ struct Fixture {
     db: Db,
     bus: Arc<InProcessBus>,
     relay: Relay,
-    _dir: tempfile::TempDir,
-    _pg: Option<TestDatabase>,
+    _store: MigratedDb,
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let pg = TestDatabase::from_env().await;
-    let mut config = Config {
-        data_dir: dir.path().to_owned(),
-        ..Config::default()
-    };
-    if let Some(pg) = &pg {
-        pg.configure(&mut config);
-    }
-    let db = platform::db::connect(&config).await.unwrap();
-    db.migrate().await.unwrap();
+    let store = MigratedDb::fresh().await;
     let bus = Arc::new(InProcessBus::new(64));
-    let relay = Relay::new(db.clone(), bus.clone(), Arc::new(SystemClock));
+    let relay = Relay::new(store.db.clone(), bus.clone(), Arc::new(SystemClock));
     Fixture {
-        db,
+        db: store.db.clone(),
         bus,
         relay,
-        _dir: dir,
-        _pg: pg,
+        _store: store,
     }
 }
 
