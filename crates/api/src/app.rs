@@ -39,6 +39,8 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error("cannot set up rate limits: {0}")]
     RateLimit(#[from] RateLimitSetupError),
+    #[error("invalid configuration: {0}")]
+    WithdrawalLimits(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -90,6 +92,9 @@ impl Application {
         let BuildOptions { extra_routes, clock } = options;
         let keys = Keys::load_or_generate(&config)?;
         let db = open_database(&config).await?;
+        crate::withdrawal_rules::check_config(&config, &AssetCatalogue::new(db.clone()))
+            .await
+            .map_err(StartupError::WithdrawalLimits)?;
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
         let relay = Relay::new(db.clone(), bus.clone(), clock.clone());
         let hasher = PasswordHasher::from_config(&config)?;
@@ -228,6 +233,8 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(routes::assets::router())
         .merge(routes::wallets::router())
         .merge(routes::wallet_history::router())
+        .merge(routes::withdrawals::router())
+        .merge(routes::admin_withdrawals::router())
         .merge(routes::admin_deposits::router())
         .merge(routes::webhooks::router())
         .merge(routes::admin_ledger::router())

@@ -255,6 +255,10 @@ impl From<ledger::LedgerError> for ApiError {
                 ApiError::invalid_field("asset", format!("{code} is disabled; no money moves in it"))
             }
             ledger::LedgerError::InsufficientFunds => ApiError::of(ErrorCode::InsufficientFunds),
+            ledger::LedgerError::LimitExceeded(message) => {
+                ApiError::new(ErrorCode::LimitExceeded, capitalise(&message))
+            }
+            ledger::LedgerError::WithdrawalNotFound => ApiError::not_found("Withdrawal"),
             ledger::LedgerError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
             ledger::LedgerError::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
             other => ApiError::internal(&other),

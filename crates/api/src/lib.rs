@@ -14,6 +14,7 @@ mod pagination;
 pub mod permission;
 mod routes;
 pub mod state;
+mod withdrawal_rules;
 
 pub use app::{Application, BuildOptions, StartupError, open_database};
 pub use error::{ApiError, ErrorCode};

@@ -6,6 +6,7 @@ use crate::routes::wallet_history;
 use crate::routes::webhooks;
 use crate::routes::{admin_audit, admin_users, api_keys, assets, auth, ops, staff, two_factor, users};
 use crate::routes::{admin_deposits, admin_ledger, wallets};
+use crate::routes::{admin_withdrawals, withdrawals};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -45,6 +46,14 @@ use utoipa::{Modify, OpenApi};
         wallets::list_wallets,
         wallets::wallet_balance,
         wallets::create_transfer,
+        withdrawals::create_withdrawal,
+        withdrawals::list_withdrawals,
+        withdrawals::get_withdrawal,
+        withdrawals::cancel_withdrawal,
+        admin_withdrawals::list_withdrawals,
+        admin_withdrawals::approve_withdrawal,
+        admin_withdrawals::reject_withdrawal,
+        admin_withdrawals::complete_withdrawal,
         wallet_history::wallet_history,
         wallet_history::get_transaction,
         api_keys::create_api_key,

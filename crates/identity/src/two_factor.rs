@@ -144,6 +144,15 @@ impl TwoFactor {
         Ok(store::totp_state(&self.db, user).await?.secret.is_some())
     }
 
+    /// Confirms a sensitive action (a withdrawal) with a current TOTP code, replay-safe like a login: a code is
+    /// accepted once. False when 2FA is off or the code is wrong or replayed.
+    pub async fn confirm_code(&self, user: Uuid, code: &str) -> Result<bool, IdentityError> {
+        let mut tx = self.db.begin().await?;
+        let accepted = self.check_totp(&mut tx, user, code).await?;
+        tx.commit().await?;
+        Ok(accepted)
+    }
+
     /// Accepts a TOTP code newer than the last one used, recording its step. False when 2FA is off or the code
     /// is wrong or replayed.
     pub(crate) async fn check_totp(&self, tx: &mut Tx, user: Uuid, code: &str) -> Result<bool, IdentityError> {

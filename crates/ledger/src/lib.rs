@@ -10,6 +10,7 @@ mod expiry;
 mod history;
 mod service;
 mod store;
+mod withdrawals;
 
 pub use assets::{Asset, AssetCatalogue, AssetFilter, AssetKind};
 pub use audit_report::{AssetCheck, AuditReport, describe as describe_discrepancy};
@@ -17,3 +18,4 @@ pub use deposits::{Deposit, DepositNotice, DepositStatus};
 pub use error::LedgerError;
 pub use history::{Direction, Entry, HistoryFilter};
 pub use service::{Balance, Ledger, Movement, Purpose, StoredAccount, largest_amount};
+pub use withdrawals::{Decision, Destination, Withdrawal, WithdrawalRequest, WithdrawalStatus};

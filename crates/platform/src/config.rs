@@ -99,6 +99,19 @@ pub struct Config {
     /// Confirmations a provider-notified deposit needs, per asset code, before it is credited as available;
     /// an asset not listed needs 1.
     pub deposit_confirmations: BTreeMap<String, u32>,
+    /// Per asset code: the minimum, the fee and the rolling 24 h limit of a user's withdrawals, as decimal
+    /// strings at the asset's precision (checked against it when the server starts). An asset not listed has no
+    /// minimum beyond its smallest unit, no fee and no daily limit.
+    pub withdrawal_limits: BTreeMap<String, WithdrawalLimit>,
+}
+
+/// The withdrawal rules of one asset; amounts are plain decimal strings such as `"0.001"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalLimit {
+    pub min: String,
+    pub fee: String,
+    pub daily_limit: String,
 }
 
 /// A provider allowed to notify deposits: the `X-Provider` name it sends and the HMAC-SHA256 key of its
@@ -162,6 +175,7 @@ impl Default for Config {
             deposit_providers: Vec::new(),
             // Common custody practice: a few blocks for Bitcoin, more for Ethereum's probabilistic finality.
             deposit_confirmations: BTreeMap::from([("BTC".to_owned(), 3), ("ETH".to_owned(), 12)]),
+            withdrawal_limits: BTreeMap::new(),
         }
     }
 }
@@ -320,6 +334,7 @@ impl Config {
         }
         self.validate_rate_limits()?;
         self.validate_deposits()?;
+        self.validate_withdrawal_limits()?;
         if self.log_filter.trim().is_empty() {
             return invalid("log_filter", "must not be empty");
         }
@@ -410,6 +425,43 @@ impl Config {
         Ok(())
     }
 
+    /// Shape only: asset-code keys and plain non-negative decimals; the precision check needs the asset
+    /// catalogue and runs when the server starts.
+    fn validate_withdrawal_limits(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| {
+            Err(ConfigError::Invalid {
+                key: "withdrawal_limits",
+                reason,
+            })
+        };
+        let decimal = |text: &str| {
+            let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+            text.len() <= 40
+                && !whole.is_empty()
+                && !fraction.is_empty()
+                && whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+        };
+        for (asset, limit) in &self.withdrawal_limits {
+            if !(2..=10).contains(&asset.len()) || !asset.bytes().all(|b| b.is_ascii_uppercase()) {
+                return invalid(format!(
+                    "key {asset:?} must be an asset code of 2 to 10 upper-case letters"
+                ));
+            }
+            for (name, value) in [
+                ("min", &limit.min),
+                ("fee", &limit.fee),
+                ("daily_limit", &limit.daily_limit),
+            ] {
+                if !decimal(value) {
+                    return invalid(format!(
+                        "{asset}.{name} {value:?} must be a non-negative decimal such as \"0.01\""
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Confirmations a provider-notified deposit of `asset` needs before it is available: the configured count,
     /// else 1.
     pub fn required_confirmations(&self, asset: &str) -> u32 {
@@ -494,6 +546,37 @@ mod tests {
 
     fn load_in_jail() -> Result<Config, ConfigError> {
         Config::load(None, &Overrides::default())
+    }
+
+    #[test]
+    fn withdrawal_limits_load_and_validate_their_shape() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "bourse.toml",
+                "withdrawal_limits.BTC = { min = \"0.001\", fee = \"0.0005\", daily_limit = \"2\" }",
+            )?;
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            let btc = config.withdrawal_limits.get("BTC").cloned();
+            assert_eq!(
+                btc.map(|l| (l.min, l.fee, l.daily_limit)),
+                Some(("0.001".into(), "0.0005".into(), "2".into()))
+            );
+            for toml in [
+                "withdrawal_limits.btc = { min = \"1\", fee = \"0\", daily_limit = \"2\" }",
+                "withdrawal_limits.BTC = { min = \"-1\", fee = \"0\", daily_limit = \"2\" }",
+                "withdrawal_limits.BTC = { min = \"1.\", fee = \"0\", daily_limit = \"2\" }",
+                "withdrawal_limits.BTC = { min = \"1\", fee = \"1e3\", daily_limit = \"2\" }",
+            ] {
+                jail.create_file("bourse.toml", toml)?;
+                let error = load_in_jail()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                    .err()
+                    .unwrap_or_default();
+                assert!(error.contains("`withdrawal_limits`"), "{toml}: {error}");
+            }
+            Ok(())
+        });
     }
 
     #[test]

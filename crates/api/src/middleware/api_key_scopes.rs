@@ -19,6 +19,7 @@ pub fn required_scope(method: &Method, route: &str) -> Option<Scope> {
         // Money leaving the caller's wallets (to another user or off the platform) needs `withdraw`; trading
         // routes will need `trade`.
         ("POST", "/v1/wallets/transfers") => Some(Scope::Withdraw),
+        ("POST", "/v1/wallets/withdrawals") => Some(Scope::Withdraw),
         ("GET" | "HEAD", _) => Some(Scope::Read),
         _ => None,
     }

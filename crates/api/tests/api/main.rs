@@ -17,3 +17,4 @@ mod signing;
 mod two_factor;
 mod wallet_history;
 mod wallets;
+mod withdrawals;

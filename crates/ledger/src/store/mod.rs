@@ -4,6 +4,7 @@
 pub(crate) mod deposits;
 pub(crate) mod history;
 mod sql;
+pub(crate) mod withdrawals;
 
 pub(crate) use sql::parse_amount;
 
