@@ -117,14 +117,19 @@ impl Ledger {
 
     /// The asset `code`, if it exists and is enabled: only then may money move in it.
     pub async fn movable_asset(&self, code: &AssetCode) -> Result<Asset, LedgerError> {
-        let asset = self.assets.get(code).await.map_err(|e| match e {
-            LedgerError::AssetNotFound(code) => LedgerError::UnknownAsset(code),
-            other => other,
-        })?;
+        let asset = self.listed_asset(code).await?;
         if !asset.enabled {
             return Err(LedgerError::AssetDisabled(asset.code.to_string()));
         }
         Ok(asset)
+    }
+
+    /// An asset of the catalogue, enabled or not: releasing money already held in a disabled asset must still work.
+    pub async fn listed_asset(&self, code: &AssetCode) -> Result<Asset, LedgerError> {
+        self.assets.get(code).await.map_err(|e| match e {
+            LedgerError::AssetNotFound(code) => LedgerError::UnknownAsset(code),
+            other => other,
+        })
     }
 
     /// The user's wallet for `asset`, created empty if it does not exist yet.

@@ -263,7 +263,12 @@ impl Ledger {
         if owner.is_some_and(|o| o != found.user) {
             return Err(LedgerError::WithdrawalNotFound);
         }
-        let asset = self.movable_asset(&found.asset).await?;
+        // Approving moves money out, which a disabled asset forbids; cancelling, rejecting and completing only
+        // release or record what is already held, and must not leave funds locked when an asset is disabled.
+        let asset = match decision {
+            Decision::Approve => self.movable_asset(&found.asset).await?,
+            _ => self.listed_asset(&found.asset).await?,
+        };
         let precisions = BTreeMap::from([(asset.code, asset.precision)]);
         let external = self.system_account(&found.asset, Purpose::ExternalWithdrawals).await?;
         let fees = self.system_account(&found.asset, Purpose::Fees).await?;

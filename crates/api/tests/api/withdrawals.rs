@@ -422,3 +422,27 @@ async fn withdrawal_retried_with_its_key_is_created_once_and_sealed() {
     assert!(!sealed.windows(8).any(|w| w == &ADDRESS.as_bytes()[..8]));
     assert_eq!(masked, "…0wlh");
 }
+
+#[tokio::test]
+async fn a_disabled_asset_still_releases_held_withdrawals_but_none_is_approved() {
+    let (app, _clock, admin) = spawn().await;
+    let (alice, _) = customer(&app, "alice@example.com").await;
+    deposit(&app, &admin, "alice@example.com", "USD", "100").await;
+    let fiat = json!({"asset": "USD", "amount": "20", "destination": {"iban": IBAN, "name": "Alice Example"}});
+    let first = withdraw_ok(&app, &alice, &fiat).await;
+    let second = withdraw_ok(&app, &alice, &fiat).await;
+    on_db!(&app.db, pool => sqlx::query("UPDATE assets SET enabled = FALSE WHERE code = 'USD'")
+        .execute(pool).await.map(|_| ()))
+    .unwrap();
+
+    let approve = format!("/v1/admin/withdrawals/{}/approve", second["id"].as_str().expect("id"));
+    let error = expect_error(act(&app, &admin, &approve, &json!({})).await, 400, 1000).await;
+    assert_eq!(error["details"]["field"], "asset");
+    let cancel = format!("/v1/wallets/withdrawals/{}/cancel", first["id"].as_str().expect("id"));
+    assert_eq!(act_ok(&app, &alice, &cancel, &json!({})).await["status"], "CANCELLED");
+    let reject = format!("/v1/admin/withdrawals/{}/reject", second["id"].as_str().expect("id"));
+    let rejected = act_ok(&app, &admin, &reject, &json!({"reason": "asset delisted"})).await;
+    assert_eq!(rejected["status"], "REJECTED");
+    assert_eq!(wallet(&app, &alice, "USD").await, triple("100.00", "0.00", "100.00"));
+    assert_audit_clean(&app, &admin).await;
+}
