@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod money_movement;
+
+pub use money_movement::{DepositProvider, WithdrawalLimit};
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "bourse.toml";
 
@@ -103,24 +107,6 @@ pub struct Config {
     /// strings at the asset's precision (checked against it when the server starts). An asset not listed has no
     /// minimum beyond its smallest unit, no fee and no daily limit.
     pub withdrawal_limits: BTreeMap<String, WithdrawalLimit>,
-}
-
-/// The withdrawal rules of one asset; amounts are plain decimal strings such as `"0.001"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WithdrawalLimit {
-    pub min: String,
-    pub fee: String,
-    pub daily_limit: String,
-}
-
-/// A provider allowed to notify deposits: the `X-Provider` name it sends and the HMAC-SHA256 key of its
-/// `X-Signature`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DepositProvider {
-    pub name: String,
-    pub secret: Secret<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -383,96 +369,6 @@ impl Config {
         Ok(())
     }
 
-    fn validate_deposits(&self) -> Result<(), ConfigError> {
-        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
-        let mut names = std::collections::BTreeSet::new();
-        for provider in &self.deposit_providers {
-            let name = &provider.name;
-            let well_formed = (1..=64).contains(&name.len())
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-            if !well_formed {
-                return invalid(
-                    "deposit_providers",
-                    format!("name {name:?} must be 1 to 64 of a-z, 0-9, - and _"),
-                );
-            }
-            if !names.insert(name.as_str()) {
-                return invalid("deposit_providers", format!("name {name:?} appears twice"));
-            }
-            if provider.secret.expose().len() < 32 {
-                return invalid(
-                    "deposit_providers",
-                    format!("the secret of {name:?} must be at least 32 characters"),
-                );
-            }
-        }
-        for (asset, count) in &self.deposit_confirmations {
-            if !(2..=10).contains(&asset.len()) || !asset.bytes().all(|b| b.is_ascii_uppercase()) {
-                return invalid(
-                    "deposit_confirmations",
-                    format!("key {asset:?} must be an asset code of 2 to 10 upper-case letters"),
-                );
-            }
-            if *count > 10_000 {
-                return invalid(
-                    "deposit_confirmations",
-                    format!("{asset} must need at most 10000 confirmations"),
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// Shape only: asset-code keys and plain non-negative decimals; the precision check needs the asset
-    /// catalogue and runs when the server starts.
-    fn validate_withdrawal_limits(&self) -> Result<(), ConfigError> {
-        let invalid = |reason: String| {
-            Err(ConfigError::Invalid {
-                key: "withdrawal_limits",
-                reason,
-            })
-        };
-        let decimal = |text: &str| {
-            let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
-            text.len() <= 40
-                && !whole.is_empty()
-                && !fraction.is_empty()
-                && whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
-        };
-        for (asset, limit) in &self.withdrawal_limits {
-            if !(2..=10).contains(&asset.len()) || !asset.bytes().all(|b| b.is_ascii_uppercase()) {
-                return invalid(format!(
-                    "key {asset:?} must be an asset code of 2 to 10 upper-case letters"
-                ));
-            }
-            for (name, value) in [
-                ("min", &limit.min),
-                ("fee", &limit.fee),
-                ("daily_limit", &limit.daily_limit),
-            ] {
-                if !decimal(value) {
-                    return invalid(format!(
-                        "{asset}.{name} {value:?} must be a non-negative decimal such as \"0.01\""
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Confirmations a provider-notified deposit of `asset` needs before it is available: the configured count,
-    /// else 1.
-    pub fn required_confirmations(&self, asset: &str) -> u32 {
-        self.deposit_confirmations.get(asset).copied().unwrap_or(1)
-    }
-
-    /// The configured provider called `name`.
-    pub fn deposit_provider(&self, name: &str) -> Option<&DepositProvider> {
-        self.deposit_providers.iter().find(|p| p.name == name)
-    }
-
     /// The configuration as TOML with every secret masked, for `bourse config`.
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
@@ -546,82 +442,6 @@ mod tests {
 
     fn load_in_jail() -> Result<Config, ConfigError> {
         Config::load(None, &Overrides::default())
-    }
-
-    #[test]
-    fn withdrawal_limits_load_and_validate_their_shape() {
-        Jail::expect_with(|jail| {
-            jail.create_file(
-                "bourse.toml",
-                "withdrawal_limits.BTC = { min = \"0.001\", fee = \"0.0005\", daily_limit = \"2\" }",
-            )?;
-            let config = load_in_jail().map_err(|e| e.to_string())?;
-            let btc = config.withdrawal_limits.get("BTC").cloned();
-            assert_eq!(
-                btc.map(|l| (l.min, l.fee, l.daily_limit)),
-                Some(("0.001".into(), "0.0005".into(), "2".into()))
-            );
-            for toml in [
-                "withdrawal_limits.btc = { min = \"1\", fee = \"0\", daily_limit = \"2\" }",
-                "withdrawal_limits.BTC = { min = \"-1\", fee = \"0\", daily_limit = \"2\" }",
-                "withdrawal_limits.BTC = { min = \"1.\", fee = \"0\", daily_limit = \"2\" }",
-                "withdrawal_limits.BTC = { min = \"1\", fee = \"1e3\", daily_limit = \"2\" }",
-            ] {
-                jail.create_file("bourse.toml", toml)?;
-                let error = load_in_jail()
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-                    .err()
-                    .unwrap_or_default();
-                assert!(error.contains("`withdrawal_limits`"), "{toml}: {error}");
-            }
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn deposit_providers_and_confirmations_load_validate_and_mask() {
-        Jail::expect_with(|jail| {
-            jail.create_file(
-                "bourse.toml",
-                r#"
-                deposit_confirmations = { USDT = 20, BTC = 6 }
-                [[deposit_providers]]
-                name = "custody-one"
-                secret = "whsec_0123456789abcdef0123456789abcdef"
-                "#,
-            )?;
-            let config = load_in_jail().map_err(|e| e.to_string())?;
-            assert_eq!(config.required_confirmations("USDT"), 20);
-            assert_eq!(config.required_confirmations("BTC"), 6);
-            assert_eq!(config.required_confirmations("ETH"), 12);
-            assert_eq!(config.required_confirmations("USD"), 1);
-            assert!(config.deposit_provider("custody-one").is_some());
-            assert!(config.deposit_provider("other").is_none());
-            let shown = config.to_masked_toml();
-            assert!(!shown.contains("whsec_"), "{shown}");
-            for (toml, key) in [
-                (
-                    "[[deposit_providers]]\nname = \"x\"\nsecret = \"short\"",
-                    "deposit_providers",
-                ),
-                (
-                    "[[deposit_providers]]\nname = \"Bad Name\"\nsecret = \"whsec_0123456789abcdef0123456789abcdef\"",
-                    "deposit_providers",
-                ),
-                ("deposit_confirmations = { btc = 3 }", "deposit_confirmations"),
-                ("deposit_confirmations = { BTC = 100000 }", "deposit_confirmations"),
-            ] {
-                jail.create_file("bourse.toml", toml)?;
-                let error = load_in_jail()
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-                    .err()
-                    .unwrap_or_default();
-                assert!(error.contains(&format!("`{key}`")), "{toml}: {error}");
-            }
-            Ok(())
-        });
     }
 
     #[test]

@@ -1,0 +1,210 @@
+//! The keys that govern money entering and leaving the platform: which providers may notify deposits, how many
+//! confirmations a deposit needs, and each asset's withdrawal minimum, fee and daily limit.
+
+use super::{Config, ConfigError};
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+/// The withdrawal rules of one asset; amounts are plain decimal strings such as `"0.001"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalLimit {
+    pub min: String,
+    pub fee: String,
+    pub daily_limit: String,
+}
+
+/// A provider allowed to notify deposits: the `X-Provider` name it sends and the HMAC-SHA256 key of its
+/// `X-Signature`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepositProvider {
+    pub name: String,
+    pub secret: Secret<String>,
+}
+
+/// 2 to 10 upper-case letters, as an asset code is (the catalogue itself is not at hand here).
+fn is_asset_code(key: &str) -> bool {
+    (2..=10).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+impl Config {
+    pub(super) fn validate_deposits(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
+        let mut names = std::collections::BTreeSet::new();
+        for provider in &self.deposit_providers {
+            let name = &provider.name;
+            let well_formed = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            if !well_formed {
+                return invalid(
+                    "deposit_providers",
+                    format!("name {name:?} must be 1 to 64 of a-z, 0-9, - and _"),
+                );
+            }
+            if !names.insert(name.as_str()) {
+                return invalid("deposit_providers", format!("name {name:?} appears twice"));
+            }
+            if provider.secret.expose().len() < 32 {
+                return invalid(
+                    "deposit_providers",
+                    format!("the secret of {name:?} must be at least 32 characters"),
+                );
+            }
+        }
+        for (asset, count) in &self.deposit_confirmations {
+            if !is_asset_code(asset) {
+                return invalid(
+                    "deposit_confirmations",
+                    format!("key {asset:?} must be an asset code of 2 to 10 upper-case letters"),
+                );
+            }
+            if *count > 10_000 {
+                return invalid(
+                    "deposit_confirmations",
+                    format!("{asset} must need at most 10000 confirmations"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Shape only: asset-code keys and plain non-negative decimals; the precision check needs the asset
+    /// catalogue and runs when the server starts.
+    pub(super) fn validate_withdrawal_limits(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| {
+            Err(ConfigError::Invalid {
+                key: "withdrawal_limits",
+                reason,
+            })
+        };
+        let decimal = |text: &str| {
+            let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+            text.len() <= 40
+                && !whole.is_empty()
+                && !fraction.is_empty()
+                && whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+        };
+        for (asset, limit) in &self.withdrawal_limits {
+            if !is_asset_code(asset) {
+                return invalid(format!(
+                    "key {asset:?} must be an asset code of 2 to 10 upper-case letters"
+                ));
+            }
+            for (name, value) in [
+                ("min", &limit.min),
+                ("fee", &limit.fee),
+                ("daily_limit", &limit.daily_limit),
+            ] {
+                if !decimal(value) {
+                    return invalid(format!(
+                        "{asset}.{name} {value:?} must be a non-negative decimal such as \"0.01\""
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Confirmations a provider-notified deposit of `asset` needs before it is available: the configured count,
+    /// else 1.
+    pub fn required_confirmations(&self, asset: &str) -> u32 {
+        self.deposit_confirmations.get(asset).copied().unwrap_or(1)
+    }
+
+    /// The configured provider called `name`.
+    pub fn deposit_provider(&self, name: &str) -> Option<&DepositProvider> {
+        self.deposit_providers.iter().find(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+// figment's `Jail` closures return its own (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use crate::config::Overrides;
+    use figment::Jail;
+
+    fn load_in_jail() -> Result<Config, ConfigError> {
+        Config::load(None, &Overrides::default())
+    }
+
+    #[test]
+    fn withdrawal_limits_load_and_validate_their_shape() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "bourse.toml",
+                "withdrawal_limits.BTC = { min = \"0.001\", fee = \"0.0005\", daily_limit = \"2\" }",
+            )?;
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            let btc = config.withdrawal_limits.get("BTC").cloned();
+            assert_eq!(
+                btc.map(|l| (l.min, l.fee, l.daily_limit)),
+                Some(("0.001".into(), "0.0005".into(), "2".into()))
+            );
+            for toml in [
+                "withdrawal_limits.btc = { min = \"1\", fee = \"0\", daily_limit = \"2\" }",
+                "withdrawal_limits.BTC = { min = \"-1\", fee = \"0\", daily_limit = \"2\" }",
+                "withdrawal_limits.BTC = { min = \"1.\", fee = \"0\", daily_limit = \"2\" }",
+                "withdrawal_limits.BTC = { min = \"1\", fee = \"1e3\", daily_limit = \"2\" }",
+            ] {
+                jail.create_file("bourse.toml", toml)?;
+                let error = load_in_jail()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                    .err()
+                    .unwrap_or_default();
+                assert!(error.contains("`withdrawal_limits`"), "{toml}: {error}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn deposit_providers_and_confirmations_load_validate_and_mask() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "bourse.toml",
+                r#"
+                deposit_confirmations = { USDT = 20, BTC = 6 }
+                [[deposit_providers]]
+                name = "custody-one"
+                secret = "whsec_0123456789abcdef0123456789abcdef"
+                "#,
+            )?;
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            assert_eq!(config.required_confirmations("USDT"), 20);
+            assert_eq!(config.required_confirmations("BTC"), 6);
+            assert_eq!(config.required_confirmations("ETH"), 12);
+            assert_eq!(config.required_confirmations("USD"), 1);
+            assert!(config.deposit_provider("custody-one").is_some());
+            assert!(config.deposit_provider("other").is_none());
+            let shown = config.to_masked_toml();
+            assert!(!shown.contains("whsec_"), "{shown}");
+            for (toml, key) in [
+                (
+                    "[[deposit_providers]]\nname = \"x\"\nsecret = \"short\"",
+                    "deposit_providers",
+                ),
+                (
+                    "[[deposit_providers]]\nname = \"Bad Name\"\nsecret = \"whsec_0123456789abcdef0123456789abcdef\"",
+                    "deposit_providers",
+                ),
+                ("deposit_confirmations = { btc = 3 }", "deposit_confirmations"),
+                ("deposit_confirmations = { BTC = 100000 }", "deposit_confirmations"),
+            ] {
+                jail.create_file("bourse.toml", toml)?;
+                let error = load_in_jail()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                    .err()
+                    .unwrap_or_default();
+                assert!(error.contains(&format!("`{key}`")), "{toml}: {error}");
+            }
+            Ok(())
+        });
+    }
+}
