@@ -7,6 +7,7 @@ pub mod books;
 mod deposits;
 mod error;
 mod expiry;
+mod group_commit;
 mod history;
 mod service;
 mod store;

@@ -4,6 +4,7 @@
 
 use crate::books::TransferRequest;
 use crate::books::{Account, AccountId, Action, Applied, Books, Rejection, Transfer, TransferId, TransferKind};
+use crate::group_commit::{GroupCommit, Leg, Side};
 use crate::{Asset, AssetCatalogue, LedgerError, store};
 use chrono::{DateTime, SubsecRound, Utc};
 use money::{Amount, AssetCode, Precision, SignedAmount};
@@ -16,7 +17,7 @@ use uuid::Uuid;
 
 /// What an account is for. A user has one wallet per asset; the platform has one system account per asset and
 /// purpose, on the other side of money entering, leaving or passing through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Purpose {
     Wallet,
     ExternalDeposits,
@@ -84,17 +85,22 @@ pub struct Movement<'a> {
     pub request_id: Option<&'a str>,
 }
 
+/// The account id a [`Leg`]'s request carries until its sides are resolved.
+const UNRESOLVED: AccountId = AccountId(Uuid::nil());
+
 /// The most one request may move: a quadrillion whole units. Far above any real payment, and low enough that no
 /// account total can approach the `i128` bound the core keeps.
 pub fn largest_amount(precision: Precision) -> u128 {
     1_000_000_000_000_000 * precision.scale()
 }
 
+/// The ledger service. Clones share one group-commit writer (see [`crate::group_commit`]).
 #[derive(Clone)]
 pub struct Ledger {
     db: Db,
     clock: Arc<dyn Clock>,
     assets: AssetCatalogue,
+    group_commit: GroupCommit,
 }
 
 impl Ledger {
@@ -103,11 +109,24 @@ impl Ledger {
             assets: AssetCatalogue::new(db.clone()),
             db,
             clock,
+            group_commit: GroupCommit::default(),
         }
     }
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub(crate) fn group_commit(&self) -> &GroupCommit {
+        &self.group_commit
+    }
+
+    /// This ledger with a group-commit queue of its own, for the writer task itself.
+    pub(crate) fn detached(&self) -> Ledger {
+        Ledger {
+            group_commit: GroupCommit::default(),
+            ..self.clone()
+        }
     }
 
     /// PostgreSQL keeps microseconds; the journal's times are cut to them so a stored transfer reads back equal.
@@ -165,25 +184,22 @@ impl Ledger {
         reference: Option<String>,
         movement: Movement<'_>,
     ) -> Result<Transfer, LedgerError> {
-        let found = self.movable_asset(asset).await?;
-        let precisions = BTreeMap::from([(found.code, found.precision)]);
-        // The system account is created on its own: it is not the user's data and exists for every later deposit.
-        let source = self.system_account(asset, Purpose::ExternalDeposits).await?;
-        let mut tx = self.db.begin().await?;
-        let wallet = store::ensure_account(&mut tx, Some(user), asset, Purpose::Wallet, self.now()).await?;
-        let request = TransferRequest {
-            id: TransferId(Uuid::now_v7()),
-            debit: source.account.id,
-            credit: wallet.account.id,
-            asset: *asset,
-            amount,
-            kind: TransferKind::Deposit,
-            action: Action::Post,
-            reference,
-            metadata: json!({ "recorded_by": movement.actor }),
+        let leg = Leg {
+            debit: Side::System(Purpose::ExternalDeposits),
+            credit: Side::Wallet(user),
+            request: TransferRequest {
+                id: TransferId(Uuid::now_v7()),
+                debit: UNRESOLVED,
+                credit: UNRESOLVED,
+                asset: *asset,
+                amount,
+                kind: TransferKind::Deposit,
+                action: Action::Post,
+                reference,
+                metadata: json!({ "recorded_by": movement.actor }),
+            },
         };
-        let applied = self.apply_in(tx, &[request], &precisions, movement).await?;
-        first(applied)
+        first(self.submit(vec![leg], movement).await?)
     }
 
     /// Moves `amount` of `asset` from one user's wallet to another's. The recipient's wallet is created in the
@@ -203,69 +219,34 @@ impl Ledger {
                 reason: "cannot send to yourself".to_owned(),
             });
         }
-        let found = self.movable_asset(asset).await?;
-        let precisions = BTreeMap::from([(found.code, found.precision)]);
-        let mut tx = self.db.begin().await?;
-        // Created in user-id order, so two first transfers between the same pair cannot wait on each other.
-        let now = self.now();
-        let (first_user, second_user) = if from < to { (from, to) } else { (to, from) };
-        let a = store::ensure_account(&mut tx, Some(first_user), asset, Purpose::Wallet, now).await?;
-        let b = store::ensure_account(&mut tx, Some(second_user), asset, Purpose::Wallet, now).await?;
-        let (source, target) = if from < to { (a, b) } else { (b, a) };
-        let request = TransferRequest {
-            id: TransferId(Uuid::now_v7()),
-            debit: source.account.id,
-            credit: target.account.id,
-            asset: *asset,
-            amount,
-            kind: TransferKind::Transfer,
-            action: Action::Post,
-            reference: None,
-            metadata: json!({ "memo": memo, "from": from, "to": to }),
+        let leg = Leg {
+            debit: Side::Wallet(from),
+            credit: Side::Wallet(to),
+            request: TransferRequest {
+                id: TransferId(Uuid::now_v7()),
+                debit: UNRESOLVED,
+                credit: UNRESOLVED,
+                asset: *asset,
+                amount,
+                kind: TransferKind::Transfer,
+                action: Action::Post,
+                reference: None,
+                metadata: json!({ "memo": memo, "from": from, "to": to }),
+            },
         };
-        let applied = self.apply_in(tx, &[request], &precisions, movement).await?;
-        first(applied)
+        first(self.submit(vec![leg], movement).await?)
     }
 
     /// Applies `batch` (accounts that already exist) all or nothing; a transfer id seen before returns its first
     /// result and moves nothing.
     pub async fn apply(&self, batch: &[TransferRequest], movement: Movement<'_>) -> Result<Vec<Applied>, LedgerError> {
-        let precisions = self.precisions(batch).await?;
-        let tx = self.db.begin().await?;
-        self.apply_in(tx, batch, &precisions, movement).await
+        let legs = batch.iter().cloned().map(Leg::between_accounts).collect();
+        self.submit(legs, movement).await
     }
 
-    /// The precision of every asset `batch` moves, each checked to be movable. Called before the transaction
-    /// opens: a second pool connection taken while a transaction holds one can starve the pool under load.
-    async fn precisions(&self, batch: &[TransferRequest]) -> Result<BTreeMap<AssetCode, Precision>, LedgerError> {
-        let mut precisions = BTreeMap::new();
-        for request in batch {
-            if !precisions.contains_key(&request.asset) {
-                let asset = self.movable_asset(&request.asset).await?;
-                precisions.insert(asset.code, asset.precision);
-            }
-        }
-        Ok(precisions)
-    }
-
-    async fn apply_in(
-        &self,
-        mut tx: Tx,
-        batch: &[TransferRequest],
-        precisions: &BTreeMap<AssetCode, Precision>,
-        movement: Movement<'_>,
-    ) -> Result<Vec<Applied>, LedgerError> {
-        let applied = self.apply_within(&mut tx, batch, precisions, movement).await?;
-        if applied.iter().any(|a| matches!(a, Applied::New(_))) {
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
-        Ok(applied)
-    }
-
-    /// [`Self::apply_in`] without the commit, for callers that write their own rows in the same transaction
-    /// (provider deposits). Writes nothing when every transfer of `batch` was applied before.
+    /// Applies `batch` inside `tx` without committing, for callers that write their own rows in the same
+    /// transaction (provider deposits, withdrawals). Writes nothing when every transfer of `batch` was applied
+    /// before.
     pub(crate) async fn apply_within(
         &self,
         tx: &mut Tx,
@@ -389,7 +370,7 @@ impl Ledger {
     }
 }
 
-fn balance_of(account: &Account, precision: Precision) -> Result<Balance, LedgerError> {
+pub(crate) fn balance_of(account: &Account, precision: Precision) -> Result<Balance, LedgerError> {
     let corrupt = || LedgerError::Corrupt(format!("account {}: totals beyond i128", account.id.0));
     Ok(Balance {
         asset: account.asset,

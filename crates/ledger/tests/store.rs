@@ -209,3 +209,96 @@ async fn a_stored_amount_that_is_not_a_number_is_corrupt() {
     assert!(matches!(f.ledger.balances(alice).await, Err(LedgerError::Corrupt(_))));
     assert!(matches!(f.ledger.audit().await, Err(LedgerError::Corrupt(_))));
 }
+
+/// Many callers at once: their batches are applied together (group commit), yet each keeps its own result, a
+/// refused one leaves no trace (not even the recipient's new wallet), a transfer id sent twice applies once, and
+/// every applied batch writes its own events and audit record.
+#[tokio::test]
+async fn concurrent_batches_keep_their_own_results_when_applied_together() {
+    let f = fixture().await;
+    let alice = user(&f.db).await;
+    let usd = code("USD");
+    f.ledger.deposit(alice, &usd, 10, None, MOVE).await.unwrap();
+    let mut recipients = Vec::new();
+    for _ in 0..40 {
+        recipients.push(user(&f.db).await);
+    }
+    let wallet = f.ledger.wallet(alice, &usd).await.unwrap().account.id;
+    let fees = f.ledger.system_account(&usd, Purpose::Fees).await.unwrap().account.id;
+    let accounts_before = count(&f.db, "SELECT COUNT(*) FROM ledger_accounts").await;
+    let audit_before = count(&f.db, "SELECT COUNT(*) FROM audit_log").await;
+    let events_before = count(
+        &f.db,
+        "SELECT COUNT(*) FROM outbox WHERE subject = 'wallet.balance_changed'",
+    )
+    .await;
+    let repeated = TransferRequest {
+        id: TransferId(Uuid::now_v7()),
+        debit: wallet,
+        credit: fees,
+        asset: usd,
+        amount: 1,
+        kind: TransferKind::Fee,
+        action: Action::Post,
+        reference: None,
+        metadata: serde_json::json!({}),
+    };
+    let mut sends = Vec::new();
+    for to in &recipients {
+        let (ledger, to) = (f.ledger.clone(), *to);
+        sends.push(tokio::spawn(async move {
+            ledger.transfer(alice, to, &usd, 1, None, MOVE).await
+        }));
+    }
+    let mut repeats = Vec::new();
+    for _ in 0..20 {
+        let (ledger, request) = (f.ledger.clone(), repeated.clone());
+        repeats.push(tokio::spawn(async move { ledger.apply(&[request], MOVE).await }));
+    }
+    let mut sent = 0;
+    for send in sends {
+        match send.await.unwrap() {
+            Ok(_) => sent += 1,
+            Err(LedgerError::InsufficientFunds) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    let mut new = 0;
+    for repeat in repeats {
+        let applied = repeat.await.unwrap();
+        match applied {
+            Ok(applied) => {
+                assert_eq!(applied[0].transfer().request, repeated);
+                if matches!(applied[0], Applied::New(_)) {
+                    new += 1;
+                }
+            }
+            // The repeated fee raced the transfers for the last unit.
+            Err(LedgerError::InsufficientFunds) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(new <= 1, "the same transfer id applied {new} times");
+    assert_eq!(sent + new, 10, "exactly the balance moved");
+    assert_eq!(f.ledger.balances(alice).await.unwrap()[0].total.minor(), 0);
+    // Only the recipients that were paid got a wallet.
+    assert_eq!(
+        count(&f.db, "SELECT COUNT(*) FROM ledger_accounts").await,
+        accounts_before + i64::from(sent)
+    );
+    assert_eq!(
+        count(&f.db, "SELECT COUNT(*) FROM audit_log").await,
+        audit_before + i64::from(sent + new)
+    );
+    // A transfer changes two wallets; the fee changes one.
+    assert_eq!(
+        count(
+            &f.db,
+            "SELECT COUNT(*) FROM outbox WHERE subject = 'wallet.balance_changed'"
+        )
+        .await,
+        events_before + i64::from(2 * sent + new)
+    );
+    let report = f.ledger.audit().await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.discrepancies);
+}

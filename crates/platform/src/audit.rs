@@ -56,6 +56,34 @@ pub async fn record(tx: &mut Tx, record: &AuditRecord<'_>) -> Result<(), DbError
     Ok(())
 }
 
+/// Records every entry of `records`, in order, in a few multi-row statements.
+pub async fn record_many(tx: &mut Tx, records: &[AuditRecord<'_>]) -> Result<(), DbError> {
+    use crate::db::bulk::{Column, Statement, Value};
+    let values: Vec<Value> = records
+        .iter()
+        .flat_map(|r| {
+            [
+                Value::Time(Some(r.at)),
+                Value::Uuid(r.actor),
+                Value::Text(Some(r.action)),
+                Value::Text(r.target.as_deref()),
+                Value::Text(r.ip),
+                Value::Text(r.request_id),
+                Value::Text(Some(r.outcome.as_str())),
+                Value::Json(&r.details),
+            ]
+        })
+        .collect();
+    Statement {
+        head: "INSERT INTO audit_log (at, actor_id, action, target, ip, request_id, outcome, details) VALUES",
+        columns: &[Column::Plain; 8],
+        tail: "",
+    }
+    .execute(tx, &values)
+    .await?;
+    Ok(())
+}
+
 /// Which records a listing returns, newest first; `before` is the last id of the previous page.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -31,6 +31,27 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Records every `(subject, payload)` of `events`, in order, as part of `tx`, in a few multi-row statements.
+pub async fn enqueue_many(
+    tx: &mut Tx,
+    events: &[(&str, serde_json::Value)],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    use crate::db::bulk::{Column, Statement, Value};
+    let values: Vec<Value> = events
+        .iter()
+        .flat_map(|(subject, payload)| [Value::Text(Some(subject)), Value::Json(payload), Value::Time(Some(now))])
+        .collect();
+    Statement {
+        head: "INSERT INTO outbox (subject, payload, created_at) VALUES",
+        columns: &[Column::Plain; 3],
+        tail: "",
+    }
+    .execute(tx, &values)
+    .await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct OutboxRow {
     id: i64,

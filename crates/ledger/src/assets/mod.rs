@@ -1,6 +1,6 @@
 //! The asset catalogue: every currency and coin the platform can hold, and how many decimal places it has.
 
-mod store;
+pub(crate) mod store;
 
 use crate::LedgerError;
 use money::{AssetCode, Precision};

@@ -49,3 +49,23 @@ pub(super) async fn get(db: &Db, code: &AssetCode) -> Result<Option<Asset>, Ledg
     ).bind(code.as_str()).fetch_optional(pool).await)?;
     row.map(Asset::try_from).transpose()
 }
+
+/// The assets among `codes` that exist, read inside `tx` so a movement sees the catalogue as of its own
+/// transaction.
+pub(crate) async fn many(tx: &mut platform::Tx, codes: &[AssetCode]) -> Result<Vec<Asset>, LedgerError> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT code, name, kind, precision, enabled FROM assets WHERE code IN ({})",
+        platform::db::bulk::placeholders(1, codes.len())
+    ));
+    let rows: Vec<AssetRow> = platform::on_tx!(tx, conn => {
+        let mut query = sqlx::query_as(sql);
+        for code in codes {
+            query = query.bind(code.as_str());
+        }
+        query.fetch_all(conn).await
+    })?;
+    rows.into_iter().map(Asset::try_from).collect()
+}

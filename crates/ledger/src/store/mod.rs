@@ -1,6 +1,7 @@
 //! The ledger's SQL: accounts, the journal and hold states, written once for both backends. Amount parameters and
 //! columns go through [`sql`], the only dialect difference.
 
+pub(crate) mod bulk;
 pub(crate) mod deposits;
 pub(crate) mod history;
 mod sql;

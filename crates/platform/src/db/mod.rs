@@ -6,6 +6,7 @@
 //! Where the dialects really differ (DDL, locking), the migrations and a few named statements differ, and
 //! nothing else.
 
+pub mod bulk;
 mod connect;
 
 pub use connect::connect;
@@ -49,6 +50,9 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot open the database: {0}")]
     Open(String),
+    /// A statement built wrongly by the code that asked for it, caught before it reached the database.
+    #[error("malformed statement: {0}")]
+    Malformed(String),
 }
 
 impl DbError {

@@ -1,0 +1,259 @@
+//! The ledger's SQL for a group of batches applied in one transaction: every account, transfer and hold the group
+//! names is read with a few `IN (…)` queries, and everything it changes is written with a few multi-row
+//! statements, so the number of round trips does not grow with the group.
+
+use super::{AccountRow, TransferRow, account_columns, action_parts, sql, transfer_columns};
+use crate::LedgerError;
+use crate::books::{Account, AccountId, PendingState, Transfer, TransferId};
+use crate::service::{Purpose, StoredAccount};
+use chrono::{DateTime, Utc};
+use money::AssetCode;
+use platform::db::bulk::{Column, Statement, Value, placeholders};
+use platform::{Tx, on_tx};
+use sqlx::AssertSqlSafe;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Most parameters one `IN (…)` list carries.
+const IN_CHUNK: usize = 256;
+
+/// Which account a side of a movement names before it has an id: a user's wallet or a system account.
+pub(crate) type AccountKey = (Option<Uuid>, AssetCode, Purpose);
+
+/// The ids of the accounts among `keys` that exist.
+pub(crate) async fn find_accounts(
+    tx: &mut Tx,
+    keys: &[AccountKey],
+) -> Result<BTreeMap<AccountKey, AccountId>, LedgerError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        owner_id: Option<Uuid>,
+        asset: String,
+        purpose: String,
+    }
+    let mut found = BTreeMap::new();
+    let (owned, system): (Vec<&AccountKey>, Vec<&AccountKey>) = keys.iter().partition(|(owner, _, _)| owner.is_some());
+    // Both halves are matched on (first, second) pairs; a row value IN (VALUES …) uses the unique indexes.
+    let halves = [
+        (
+            owned,
+            "SELECT id, owner_id, asset, purpose FROM ledger_accounts WHERE purpose = 'wallet' \
+             AND owner_id IS NOT NULL AND (owner_id, asset) IN (VALUES ",
+        ),
+        (
+            system,
+            "SELECT id, owner_id, asset, purpose FROM ledger_accounts WHERE owner_id IS NULL \
+             AND (asset, purpose) IN (VALUES ",
+        ),
+    ];
+    for (keys, head) in halves {
+        for chunk in keys.chunks(IN_CHUNK / 2) {
+            let pairs = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = AssertSqlSafe(format!("{head}{pairs})"));
+            let rows: Vec<Row> = on_tx!(&mut *tx, conn => {
+                let mut query = sqlx::query_as(sql);
+                for (owner, asset, purpose) in chunk.iter().copied() {
+                    query = match owner {
+                        Some(owner) => query.bind(*owner).bind(asset.as_str()),
+                        None => query.bind(asset.as_str()).bind(purpose.as_str()),
+                    };
+                }
+                query.fetch_all(conn).await
+            })?;
+            for row in rows {
+                let corrupt = || LedgerError::Corrupt(format!("account {}: bad asset or purpose", row.id));
+                let asset = AssetCode::parse(&row.asset).map_err(|_| corrupt())?;
+                let purpose = Purpose::parse(&row.purpose).ok_or_else(corrupt)?;
+                found.insert((row.owner_id, asset, purpose), AccountId(row.id));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The accounts `ids` (in ascending order), locked for the rest of the transaction on PostgreSQL. Every
+/// writer locks in id order, so two groups over the same accounts queue instead of deadlocking.
+pub(crate) async fn lock_accounts(
+    tx: &mut Tx,
+    ids: &[AccountId],
+) -> Result<BTreeMap<AccountId, StoredAccount>, LedgerError> {
+    let mut sorted = ids.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let backend = tx.backend();
+    let mut accounts = BTreeMap::new();
+    for chunk in sorted.chunks(IN_CHUNK) {
+        let sql = AssertSqlSafe(format!(
+            "SELECT {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
+            account_columns(backend),
+            placeholders(1, chunk.len()),
+            sql::lock_rows(backend)
+        ));
+        let rows: Vec<AccountRow> = on_tx!(&mut *tx, conn => {
+            let mut query = sqlx::query_as(sql);
+            for id in chunk {
+                query = query.bind(id.0);
+            }
+            query.fetch_all(conn).await
+        })?;
+        for row in rows {
+            let account = StoredAccount::try_from(row)?;
+            accounts.insert(account.account.id, account);
+        }
+    }
+    Ok(accounts)
+}
+
+/// The transfers among `ids` that were applied before, each with its hold state when it is a hold.
+pub(crate) async fn applied_transfers(
+    tx: &mut Tx,
+    ids: &[TransferId],
+) -> Result<Vec<(Transfer, Option<PendingState>)>, LedgerError> {
+    let backend = tx.backend();
+    let mut transfers = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let list = placeholders(1, chunk.len());
+        let sql = AssertSqlSafe(format!(
+            "SELECT {} FROM ledger_transfers WHERE id IN ({list})",
+            transfer_columns(backend)
+        ));
+        let rows: Vec<TransferRow> = on_tx!(&mut *tx, conn => {
+            let mut query = sqlx::query_as(sql);
+            for id in chunk {
+                query = query.bind(id.0);
+            }
+            query.fetch_all(conn).await
+        })?;
+        if rows.is_empty() {
+            continue;
+        }
+        let sql = AssertSqlSafe(format!(
+            "SELECT transfer_id, state FROM ledger_holds WHERE transfer_id IN ({list})"
+        ));
+        let states: Vec<(Uuid, String)> = on_tx!(&mut *tx, conn => {
+            let mut query = sqlx::query_as(sql);
+            for id in chunk {
+                query = query.bind(id.0);
+            }
+            query.fetch_all(conn).await
+        })?;
+        let states: BTreeMap<Uuid, String> = states.into_iter().collect();
+        for row in rows {
+            let state = match states.get(&row.id) {
+                Some(s) => Some(
+                    PendingState::parse(s)
+                        .ok_or_else(|| LedgerError::Corrupt(format!("hold {}: bad state", row.id)))?,
+                ),
+                None => None,
+            };
+            transfers.push((Transfer::try_from(row)?, state));
+        }
+    }
+    Ok(transfers)
+}
+
+/// Writes each account's totals, inserting the accounts that are new.
+pub(crate) async fn write_accounts(
+    tx: &mut Tx,
+    accounts: &[(&StoredAccount, &Account)],
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    let values: Vec<Value> = accounts
+        .iter()
+        .flat_map(|(stored, totals)| {
+            [
+                Value::Uuid(Some(totals.id.0)),
+                Value::Uuid(stored.owner),
+                Value::Text(Some(totals.asset.as_str())),
+                Value::Text(Some(stored.purpose.as_str())),
+                Value::Bool(totals.no_overdraft),
+                Value::OwnedText(totals.debits_posted.to_string()),
+                Value::OwnedText(totals.credits_posted.to_string()),
+                Value::OwnedText(totals.debits_pending.to_string()),
+                Value::OwnedText(totals.credits_pending.to_string()),
+                Value::Time(Some(now)),
+            ]
+        })
+        .collect();
+    use Column::{Amount, Plain};
+    Statement {
+        head: "INSERT INTO ledger_accounts (id, owner_id, asset, purpose, no_overdraft, debits_posted, \
+               credits_posted, debits_pending, credits_pending, created_at) VALUES",
+        columns: &[Plain, Plain, Plain, Plain, Plain, Amount, Amount, Amount, Amount, Plain],
+        tail: " ON CONFLICT (id) DO UPDATE SET debits_posted = excluded.debits_posted, \
+               credits_posted = excluded.credits_posted, debits_pending = excluded.debits_pending, \
+               credits_pending = excluded.credits_pending",
+    }
+    .execute(tx, &values)
+    .await?;
+    Ok(())
+}
+
+/// Appends `transfers` to the journal in order, each with the posted balances of its two accounts once applied.
+pub(crate) async fn insert_transfers(tx: &mut Tx, transfers: &[(&Transfer, (i128, i128))]) -> Result<(), LedgerError> {
+    let values: Vec<Value> = transfers
+        .iter()
+        .flat_map(|(transfer, after)| {
+            let request = &transfer.request;
+            let (action, pending, expires_at) = action_parts(request.action);
+            [
+                Value::Uuid(Some(request.id.0)),
+                Value::Uuid(Some(request.debit.0)),
+                Value::Uuid(Some(request.credit.0)),
+                Value::Text(Some(request.asset.as_str())),
+                Value::OwnedText(request.amount.to_string()),
+                Value::Text(Some(request.kind.as_str())),
+                Value::Text(Some(action)),
+                Value::Uuid(pending),
+                Value::Time(expires_at),
+                Value::Text(request.reference.as_deref()),
+                Value::Json(&request.metadata),
+                Value::Time(Some(transfer.at)),
+                Value::OwnedText(after.0.to_string()),
+                Value::OwnedText(after.1.to_string()),
+            ]
+        })
+        .collect();
+    use Column::{Amount, Plain};
+    Statement {
+        head: "INSERT INTO ledger_transfers (id, debit_account, credit_account, asset, amount, kind, action, \
+               pending_id, expires_at, reference, metadata, at, debit_balance_after, credit_balance_after) VALUES",
+        columns: &[
+            Plain, Plain, Plain, Plain, Amount, Plain, Plain, Plain, Plain, Plain, Plain, Plain, Amount, Amount,
+        ],
+        tail: "",
+    }
+    .execute(tx, &values)
+    .await?;
+    Ok(())
+}
+
+/// Records where each hold of `holds` stands (each id once): new holds are inserted, settled ones updated.
+pub(crate) async fn save_holds(
+    tx: &mut Tx,
+    holds: &[(TransferId, PendingState)],
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    let values: Vec<Value> = holds
+        .iter()
+        .flat_map(|(id, state)| {
+            [
+                Value::Uuid(Some(id.0)),
+                Value::Text(Some(state.as_str())),
+                Value::Time(Some(now)),
+            ]
+        })
+        .collect();
+    Statement {
+        head: "INSERT INTO ledger_holds (transfer_id, state, updated_at) VALUES",
+        columns: &[Column::Plain; 3],
+        tail: " ON CONFLICT (transfer_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    }
+    .execute(tx, &values)
+    .await?;
+    Ok(())
+}

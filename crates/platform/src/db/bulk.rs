@@ -1,0 +1,135 @@
+//! Multi-row statements: one `INSERT … VALUES (…), (…)` for many rows, so a batch of writes costs a few round trips
+//! instead of one per row. Rows go in chunks of 64, 16, 4 and 1, which keeps the number of distinct statement texts
+//! (and so the drivers' prepared-statement caches) small whatever the batch size.
+
+use super::{Backend, DbError, Tx};
+use crate::on_tx;
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Chunk sizes, largest first. 64 rows of 16 columns stay far below both engines' parameter limits.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// One parameter of a row.
+#[derive(Debug, Clone)]
+pub enum Value<'a> {
+    Uuid(Option<Uuid>),
+    Text(Option<&'a str>),
+    OwnedText(String),
+    Time(Option<DateTime<Utc>>),
+    Json(&'a serde_json::Value),
+    Bool(bool),
+    Int(i64),
+}
+
+/// How a column's parameter is written: as is, or as an exact amount, which crosses the driver as decimal text
+/// and is cast to NUMERIC on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Plain,
+    Amount,
+}
+
+/// A multi-row statement: `head` (up to and including `VALUES`), one parenthesised group per row, then `tail`
+/// (an `ON CONFLICT` clause, say, or a closing `) AS v WHERE …` for an `UPDATE … FROM (VALUES …)`).
+#[derive(Debug, Clone, Copy)]
+pub struct Statement<'s> {
+    pub head: &'s str,
+    pub columns: &'s [Column],
+    pub tail: &'s str,
+}
+
+impl Statement<'_> {
+    fn render(&self, backend: Backend, rows: usize) -> String {
+        let width = self.columns.len();
+        let mut sql = String::with_capacity(self.head.len() + self.tail.len() + rows * width * 8);
+        sql.push_str(self.head);
+        let mut n = 0;
+        for row in 0..rows {
+            sql.push_str(if row == 0 { " (" } else { ", (" });
+            for (i, column) in self.columns.iter().enumerate() {
+                n += 1;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                match (column, backend) {
+                    (Column::Amount, Backend::Postgres) => sql.push_str(&format!("CAST(${n} AS NUMERIC)")),
+                    _ => sql.push_str(&format!("${n}")),
+                }
+            }
+            sql.push(')');
+        }
+        sql.push_str(self.tail);
+        sql
+    }
+
+    /// Runs the statement over `values`, row after row (`columns.len()` values each), in as few chunks as the
+    /// chunk sizes allow. Returns the rows affected.
+    pub async fn execute(&self, tx: &mut Tx, values: &[Value<'_>]) -> Result<u64, DbError> {
+        let width = self.columns.len();
+        if width == 0 || !values.len().is_multiple_of(width) {
+            return Err(DbError::Malformed(format!(
+                "a multi-row statement got {} values for rows of {width}",
+                values.len()
+            )));
+        }
+        let backend = tx.backend();
+        let mut rest = values;
+        let mut affected = 0;
+        while !rest.is_empty() {
+            let rows = CHUNKS.into_iter().find(|size| size * width <= rest.len()).unwrap_or(1);
+            let (chunk, tail) = rest.split_at(rows * width);
+            rest = tail;
+            let sql = self.render(backend, rows);
+            affected += on_tx!(&mut *tx, conn => {
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for value in chunk {
+                    query = match value {
+                        Value::Uuid(v) => query.bind(*v),
+                        Value::Text(v) => query.bind(*v),
+                        Value::OwnedText(v) => query.bind(v.as_str()),
+                        Value::Time(v) => query.bind(*v),
+                        Value::Json(v) => query.bind(Json(*v)),
+                        Value::Bool(v) => query.bind(*v),
+                        Value::Int(v) => query.bind(*v),
+                    };
+                }
+                query.execute(conn).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(affected)
+    }
+}
+
+/// `$start, $start+1, …` for `count` parameters: the inside of an `IN (…)` list.
+pub fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_render_numbered_parameters_with_amount_casts_on_postgres() {
+        let statement = Statement {
+            head: "INSERT INTO t (a, b) VALUES",
+            columns: &[Column::Plain, Column::Amount],
+            tail: " ON CONFLICT DO NOTHING",
+        };
+        assert_eq!(
+            statement.render(Backend::Sqlite, 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            statement.render(Backend::Postgres, 1),
+            "INSERT INTO t (a, b) VALUES ($1, CAST($2 AS NUMERIC)) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+    }
+}
