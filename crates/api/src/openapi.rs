@@ -6,7 +6,7 @@ use crate::routes::wallet_history;
 use crate::routes::webhooks;
 use crate::routes::{admin_audit, admin_users, api_keys, assets, auth, ops, staff, two_factor, users};
 use crate::routes::{admin_deposits, admin_ledger, wallets};
-use crate::routes::{admin_withdrawals, withdrawals};
+use crate::routes::{admin_withdrawals, withdrawal_destinations, withdrawals};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -50,6 +50,11 @@ use utoipa::{Modify, OpenApi};
         withdrawals::list_withdrawals,
         withdrawals::get_withdrawal,
         withdrawals::cancel_withdrawal,
+        withdrawal_destinations::list_destinations,
+        withdrawal_destinations::add_destination,
+        withdrawal_destinations::delete_destination,
+        withdrawal_destinations::get_settings,
+        withdrawal_destinations::put_settings,
         admin_withdrawals::list_withdrawals,
         admin_withdrawals::approve_withdrawal,
         admin_withdrawals::reject_withdrawal,

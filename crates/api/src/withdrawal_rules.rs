@@ -1,9 +1,11 @@
 //! The per-asset withdrawal rules of `withdrawal_limits` in minor units. The configuration checks their shape;
-//! their decimal places can only be checked against the asset catalogue, which happens once at start-up
-//! ([`check_config`]) so a misconfigured rule stops the server instead of failing requests.
+//! their decimal places can only be checked against the asset catalogue. That happens at start-up
+//! ([`check_config`]) for the assets listed then, so a misconfigured rule stops the server; an asset added later
+//! (or whose precision changed) is converted at request time against its current precision by [`rules_for`],
+//! which rounds a value with too many decimals in the platform's favour instead of failing the request.
 
-use ledger::{Asset, AssetCatalogue, LedgerError};
-use money::{Amount, AssetCode};
+use ledger::{Asset, AssetCatalogue, LedgerError, largest_amount};
+use money::{Amount, AssetCode, Precision};
 use platform::Config;
 
 /// Minor units of one asset's rules.
@@ -15,29 +17,92 @@ pub struct WithdrawalRules {
     pub daily_limit: Option<u128>,
 }
 
-/// The rules of `asset`: the configured ones, else a minimum of the smallest unit, no fee and no daily limit.
-pub fn rules_for(config: &Config, asset: &Asset) -> Result<WithdrawalRules, String> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rounding {
+    Up,
+    Down,
+}
+
+/// The rules of `asset` at its current precision: the configured ones, else a minimum of the smallest unit, no
+/// fee and no daily limit. A configured value with more decimals than the asset has is rounded in the platform's
+/// favour (the minimum and the fee up, the daily limit down) and logged; every value is capped at the largest
+/// amount a request may move. Never fails, so a rule can never turn a withdrawal into a 500.
+pub fn rules_for(config: &Config, asset: &Asset) -> WithdrawalRules {
     let Some(limit) = config.withdrawal_limits.get(asset.code.as_str()) else {
-        return Ok(WithdrawalRules {
+        return WithdrawalRules {
             min: 1,
             fee: 0,
             daily_limit: None,
-        });
+        };
     };
-    let minor = |name: &str, text: &str| {
-        Amount::parse(text, asset.precision)
-            .map(|a| a.minor())
-            .map_err(|e| format!("withdrawal_limits.{}.{name} {text:?}: {e}", asset.code))
+    let largest = largest_amount(asset.precision);
+    let minor = |name: &str, text: &str, rounding: Rounding| {
+        let (value, exact) = to_minor(text, asset.precision, rounding).unwrap_or((largest, false));
+        if !exact || value > largest {
+            tracing::warn!(
+                asset = %asset.code,
+                precision = asset.precision.get(),
+                "withdrawal_limits.{}.{name} {text:?} does not fit the asset's precision; rounded in the platform's favour",
+                asset.code
+            );
+        }
+        value.min(largest)
     };
-    Ok(WithdrawalRules {
-        min: minor("min", &limit.min)?.max(1),
-        fee: minor("fee", &limit.fee)?,
-        daily_limit: Some(minor("daily_limit", &limit.daily_limit)?),
-    })
+    WithdrawalRules {
+        min: minor("min", &limit.min, Rounding::Up).max(1),
+        fee: minor("fee", &limit.fee, Rounding::Up),
+        daily_limit: Some(minor("daily_limit", &limit.daily_limit, Rounding::Down)),
+    }
+}
+
+/// A plain non-negative decimal in minor units at `precision`, rounded as asked, and whether that was exact;
+/// `None` for text that is not such a decimal or beyond `u128`.
+fn to_minor(text: &str, precision: Precision, rounding: Rounding) -> Option<(u128, bool)> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let places = usize::from(precision.get());
+    let (kept, dropped) = fraction.split_at(fraction.len().min(places));
+    let mut minor = whole.parse::<u128>().ok()?.checked_mul(precision.scale())?;
+    if !kept.is_empty() {
+        let padded = kept
+            .parse::<u128>()
+            .ok()?
+            .checked_mul(10u128.pow((places - kept.len()) as u32))?;
+        minor = minor.checked_add(padded)?;
+    }
+    let exact = dropped.bytes().all(|b| b == b'0');
+    if !exact && rounding == Rounding::Up {
+        minor = minor.checked_add(1)?;
+    }
+    Some((minor, exact))
+}
+
+/// The strict form of a rule, for start-up: more decimals than the asset allows is an error.
+fn check_rule(config: &Config, asset: &Asset) -> Result<(), String> {
+    let Some(limit) = config.withdrawal_limits.get(asset.code.as_str()) else {
+        return Ok(());
+    };
+    for (name, text) in [
+        ("min", &limit.min),
+        ("fee", &limit.fee),
+        ("daily_limit", &limit.daily_limit),
+    ] {
+        let amount = Amount::parse(text, asset.precision)
+            .map_err(|e| format!("withdrawal_limits.{}.{name} {text:?}: {e}", asset.code))?;
+        if amount.minor() > largest_amount(asset.precision) {
+            return Err(format!(
+                "withdrawal_limits.{}.{name} {text:?}: larger than the largest amount supported",
+                asset.code
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks every configured rule against its asset's precision. An asset not (yet) in the catalogue is skipped:
-/// its rules are checked when it is first withdrawn.
+/// [`rules_for`] converts its rules when it is withdrawn.
 pub async fn check_config(config: &Config, assets: &AssetCatalogue) -> Result<(), String> {
     for code in config.withdrawal_limits.keys() {
         let code = AssetCode::parse(code).map_err(|e| format!("withdrawal_limits: {code:?}: {e}"))?;
@@ -46,7 +111,32 @@ pub async fn check_config(config: &Config, assets: &AssetCatalogue) -> Result<()
             Err(LedgerError::AssetNotFound(_)) => continue,
             Err(other) => return Err(other.to_string()),
         };
-        rules_for(config, &asset)?;
+        check_rule(config, &asset)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(places: u8) -> Precision {
+        Precision::new(places).unwrap()
+    }
+
+    #[test]
+    fn converts_exactly_or_rounds_as_asked() {
+        assert_eq!(to_minor("0.001", p(8), Rounding::Up), Some((100_000, true)));
+        assert_eq!(to_minor("12", p(2), Rounding::Down), Some((1200, true)));
+        assert_eq!(to_minor("1.50", p(1), Rounding::Up), Some((15, true)));
+        assert_eq!(to_minor("0.0001", p(2), Rounding::Up), Some((1, false)));
+        assert_eq!(to_minor("0.0001", p(2), Rounding::Down), Some((0, false)));
+        assert_eq!(to_minor("100.999", p(2), Rounding::Down), Some((10_099, false)));
+        assert_eq!(to_minor("100.991", p(2), Rounding::Up), Some((10_100, false)));
+        assert_eq!(to_minor("7.9", p(0), Rounding::Up), Some((8, false)));
+        assert_eq!(to_minor(&"9".repeat(39), p(18), Rounding::Down), None);
+        for bad in ["", ".5", "1e3", "-1", "1.2.3"] {
+            assert_eq!(to_minor(bad, p(2), Rounding::Up), None, "{bad}");
+        }
+    }
 }

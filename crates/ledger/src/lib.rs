@@ -11,6 +11,7 @@ mod group_commit;
 mod history;
 mod service;
 mod store;
+pub mod withdrawal_destinations;
 mod withdrawals;
 
 pub use assets::{Asset, AssetCatalogue, AssetFilter, AssetKind};

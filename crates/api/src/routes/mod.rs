@@ -15,4 +15,5 @@ pub mod users;
 pub mod wallet_history;
 pub mod wallets;
 pub mod webhooks;
+pub mod withdrawal_destinations;
 pub mod withdrawals;

@@ -10,6 +10,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::middleware::idempotency;
 use crate::pagination;
 use crate::routes::wallets::{amount_in, movable_asset};
+use crate::routes::withdrawal_destinations::allow_listed;
 use crate::state::AppState;
 use crate::withdrawal_rules::rules_for;
 use axum::extract::State;
@@ -157,8 +158,20 @@ fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
     format!("withdrawal-destination:{id}:{user}").into_bytes()
 }
 
-/// The destination checked against the asset's kind: what is sealed, its kind, and its masked form.
-fn destination(body: DestinationBody, asset: &Asset) -> Result<(serde_json::Value, &'static str, String), ApiError> {
+/// A destination checked against its asset's kind.
+pub(crate) struct CheckedDestination {
+    /// What is sealed.
+    pub plain: serde_json::Value,
+    /// `crypto` or `bank`.
+    pub kind: &'static str,
+    pub masked: String,
+    /// The canonical text two spellings of one destination share (IBAN spacing and case, the holder's name's
+    /// case and spacing), which the allow-list fingerprints.
+    pub normalized: String,
+}
+
+/// The destination checked against the asset's kind.
+pub(crate) fn destination(body: DestinationBody, asset: &Asset) -> Result<CheckedDestination, ApiError> {
     let bad = |reason: &str| ApiError::invalid_field("destination", reason);
     let last4 = |text: &str| {
         let chars: Vec<char> = text.chars().collect();
@@ -173,8 +186,12 @@ fn destination(body: DestinationBody, asset: &Asset) -> Result<(serde_json::Valu
             if !(8..=128).contains(&address.len()) || !address.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err(bad("address must be 8 to 128 letters and digits"));
             }
-            let masked = last4(&address);
-            Ok((json!({ "address": address }), "crypto", masked))
+            Ok(CheckedDestination {
+                masked: last4(&address),
+                normalized: format!("crypto\n{address}"),
+                plain: json!({ "address": address }),
+                kind: "crypto",
+            })
         }
         AssetKind::Fiat => {
             let (None, Some(iban), Some(name)) = (body.address, body.iban, body.name) else {
@@ -192,8 +209,13 @@ fn destination(body: DestinationBody, asset: &Asset) -> Result<(serde_json::Valu
             if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
                 return Err(bad("name must be 1 to 140 characters without control characters"));
             }
-            let masked = last4(&iban);
-            Ok((json!({ "iban": iban, "name": name }), "bank", masked))
+            let holder = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            Ok(CheckedDestination {
+                masked: last4(&iban),
+                normalized: format!("bank\n{iban}\n{holder}"),
+                plain: json!({ "iban": iban, "name": name }),
+                kind: "bank",
+            })
         }
     }
 }
@@ -234,7 +256,7 @@ fn valid_iban(iban: &str) -> bool {
         (status = 201, description = "The PENDING withdrawal; `amount + fee` is now locked", body = Envelope<WithdrawalView>),
         (status = 400, description = "Bad input or below the minimum (code 1000, `details.field` names it: `amount`, `destination`, `code`), or not enough money for amount and fee (code 1001)", body = ErrorEnvelope),
         (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
-        (status = 403, description = "Over the asset's 24 h withdrawal limit (code 1004)", body = ErrorEnvelope),
+        (status = 403, description = "Over the asset's 24 h withdrawal limit (code 1004); or the caller's allow-list mode is on and the destination is not a saved one of this asset, or its cool-down has not passed (code 2004 FORBIDDEN, `details.field` = `destination`, `details.reason` = `not_allow_listed` or `cooling_down` with `details.usable_from`); nothing is held", body = ErrorEnvelope),
         (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
     )
 )]
@@ -246,7 +268,7 @@ pub async fn create_withdrawal(
 ) -> Result<(StatusCode, Json<Envelope<WithdrawalView>>), ApiError> {
     let asset = movable_asset(&state, &body.asset).await?;
     let amount = amount_in(&body.amount, &asset)?;
-    let rules = rules_for(&state.config, &asset).map_err(|e| ApiError::internal(&e))?;
+    let rules = rules_for(&state.config, &asset);
     if amount < rules.min {
         return Err(ApiError::invalid_field(
             "amount",
@@ -257,18 +279,19 @@ pub async fn create_withdrawal(
             ),
         ));
     }
-    let (plain, kind, masked) = destination(body.destination, &asset)?;
-    if state.two_factor.is_enabled(who.user_id).await? {
-        let Some(code) = body.code.filter(|c| !c.trim().is_empty()) else {
-            return Err(ApiError::new(
-                ErrorCode::TwoFactorRequired,
-                "Two-factor authentication is on: send a current code as `code`.",
-            ));
-        };
-        if !state.two_factor.confirm_code(who.user_id, code.trim()).await? {
-            return Err(ApiError::invalid_field("code", "is wrong or was already used"));
-        }
-    }
+    let checked = destination(body.destination, &asset)?;
+    let movement = Movement {
+        actor: Some(who.user_id),
+        action: "ledger.withdrawal_request",
+        ip: client.ip.as_deref(),
+        request_id: client.request_id.as_deref(),
+    };
+    // Before the 2FA code is checked, so a refused destination does not use up the code.
+    allow_listed(&state, who.user_id, &asset, &checked, movement).await?;
+    confirm_two_factor(&state, who.user_id, body.code).await?;
+    let CheckedDestination {
+        plain, kind, masked, ..
+    } = checked;
     let id = Uuid::now_v7();
     let sealed = SecretBox::new(state.keys.data_encryption_key.expose())
         .seal(plain.to_string().as_bytes(), &associated_data(id, who.user_id))
@@ -286,15 +309,26 @@ pub async fn create_withdrawal(
             sealed,
         },
     };
-    let movement = Movement {
-        actor: Some(who.user_id),
-        action: "ledger.withdrawal_request",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
-    };
     let withdrawal = state.ledger.request_withdrawal(request, movement).await?;
     state.wake_relay();
     Ok((StatusCode::CREATED, ok(WithdrawalView::new(&withdrawal, &asset))))
+}
+
+/// When the caller has 2FA on, `code` must be a current, unused TOTP code.
+pub(crate) async fn confirm_two_factor(state: &AppState, user: Uuid, code: Option<String>) -> Result<(), ApiError> {
+    if !state.two_factor.is_enabled(user).await? {
+        return Ok(());
+    }
+    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+        return Err(ApiError::new(
+            ErrorCode::TwoFactorRequired,
+            "Two-factor authentication is on: send a current code as `code`.",
+        ));
+    };
+    if !state.two_factor.confirm_code(user, code.trim()).await? {
+        return Err(ApiError::invalid_field("code", "is wrong or was already used"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

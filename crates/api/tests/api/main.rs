@@ -17,4 +17,5 @@ mod signing;
 mod two_factor;
 mod wallet_history;
 mod wallets;
+mod withdrawal_destinations;
 mod withdrawals;

@@ -13,10 +13,10 @@ use platform::{Db, ManualClock, on_db};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const ADDRESS: &str = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh";
-const IBAN: &str = "DE89 3704 0044 0532 0130 00";
+pub(crate) const ADDRESS: &str = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh";
+pub(crate) const IBAN: &str = "DE89 3704 0044 0532 0130 00";
 
-fn limit(min: &str, fee: &str, daily_limit: &str) -> WithdrawalLimit {
+pub(crate) fn limit(min: &str, fee: &str, daily_limit: &str) -> WithdrawalLimit {
     WithdrawalLimit {
         min: min.into(),
         fee: fee.into(),
@@ -25,7 +25,7 @@ fn limit(min: &str, fee: &str, daily_limit: &str) -> WithdrawalLimit {
 }
 
 /// A server on a manual clock with BTC and USD withdrawal rules, and an admin's token.
-async fn spawn() -> (TestApp, Arc<ManualClock>, String) {
+pub(crate) async fn spawn() -> (TestApp, Arc<ManualClock>, String) {
     let start: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().expect("literal time");
     let clock = Arc::new(ManualClock::new(start));
     let options = BuildOptions {
@@ -42,15 +42,15 @@ async fn spawn() -> (TestApp, Arc<ManualClock>, String) {
     (app, clock, admin)
 }
 
-fn btc(amount: &str) -> Value {
+pub(crate) fn btc(amount: &str) -> Value {
     json!({"asset": "BTC", "amount": amount, "destination": {"address": ADDRESS}})
 }
 
-async fn withdraw(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn withdraw(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
     post_keyed(app, "/v1/wallets/withdrawals", token, body).await
 }
 
-async fn withdraw_ok(app: &TestApp, token: &str, body: &Value) -> Value {
+pub(crate) async fn withdraw_ok(app: &TestApp, token: &str, body: &Value) -> Value {
     let (status, body) = envelope(withdraw(app, token, body).await).await;
     assert_eq!(status, 201, "{body}");
     body["data"].clone()
@@ -67,7 +67,7 @@ async fn act_ok(app: &TestApp, token: &str, path: &str, body: &Value) -> Value {
 }
 
 /// `(available, locked, total)` of the holder's wallet in `asset`.
-async fn wallet(app: &TestApp, token: &str, asset: &str) -> (String, String, String) {
+pub(crate) async fn wallet(app: &TestApp, token: &str, asset: &str) -> (String, String, String) {
     let (status, body) = envelope(app.get_authed("/v1/wallets", token).await).await;
     assert_eq!(status, 200, "{body}");
     let items = body["data"]["items"].as_array().expect("items");
@@ -76,7 +76,7 @@ async fn wallet(app: &TestApp, token: &str, asset: &str) -> (String, String, Str
     (s("available"), s("locked"), s("total"))
 }
 
-fn triple(a: &str, l: &str, t: &str) -> (String, String, String) {
+pub(crate) fn triple(a: &str, l: &str, t: &str) -> (String, String, String) {
     (a.into(), l.into(), t.into())
 }
 
@@ -93,7 +93,7 @@ async fn outbox_subjects(db: &Db) -> Vec<String> {
     .expect("subjects")
 }
 
-async fn withdrawal_rows(db: &Db) -> i64 {
+pub(crate) async fn withdrawal_rows(db: &Db) -> i64 {
     on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM ledger_withdrawals").fetch_one(pool).await)
         .expect("count")
 }

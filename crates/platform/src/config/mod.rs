@@ -107,6 +107,9 @@ pub struct Config {
     /// strings at the asset's precision (checked against it when the server starts). An asset not listed has no
     /// minimum beyond its smallest unit, no fee and no daily limit.
     pub withdrawal_limits: BTreeMap<String, WithdrawalLimit>,
+    /// Seconds before a newly saved withdrawal destination may be used, and before switching the allow-list mode
+    /// off takes effect.
+    pub withdrawal_destination_cooldown_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +165,7 @@ impl Default for Config {
             // Common custody practice: a few blocks for Bitcoin, more for Ethereum's probabilistic finality.
             deposit_confirmations: BTreeMap::from([("BTC".to_owned(), 3), ("ETH".to_owned(), 12)]),
             withdrawal_limits: BTreeMap::new(),
+            withdrawal_destination_cooldown_secs: 24 * 3600,
         }
     }
 }

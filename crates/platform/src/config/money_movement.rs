@@ -87,6 +87,13 @@ impl Config {
                 && !fraction.is_empty()
                 && whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
         };
+        // At least an hour: shorter would give a stolen session nearly immediate use of a new destination.
+        if !(3600..=30 * 24 * 3600).contains(&self.withdrawal_destination_cooldown_secs) {
+            return Err(ConfigError::Invalid {
+                key: "withdrawal_destination_cooldown_secs",
+                reason: "must be between 3600 and 2592000".to_owned(),
+            });
+        }
         for (asset, limit) in &self.withdrawal_limits {
             if !is_asset_code(asset) {
                 return invalid(format!(
@@ -158,6 +165,42 @@ mod tests {
                     .err()
                     .unwrap_or_default();
                 assert!(error.contains("`withdrawal_limits`"), "{toml}: {error}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn withdrawal_destination_cooldown_defaults_to_a_day_and_is_bounded() {
+        Jail::expect_with(|jail| {
+            assert_eq!(
+                load_in_jail()
+                    .map_err(|e| e.to_string())?
+                    .withdrawal_destination_cooldown_secs,
+                86_400
+            );
+            jail.create_file("bourse.toml", "withdrawal_destination_cooldown_secs = 7200")?;
+            assert_eq!(
+                load_in_jail()
+                    .map_err(|e| e.to_string())?
+                    .withdrawal_destination_cooldown_secs,
+                7200
+            );
+            for toml in [
+                "withdrawal_destination_cooldown_secs = 0",
+                "withdrawal_destination_cooldown_secs = 60",
+                "withdrawal_destination_cooldown_secs = 2592001",
+            ] {
+                jail.create_file("bourse.toml", toml)?;
+                let error = load_in_jail()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                    .err()
+                    .unwrap_or_default();
+                assert!(
+                    error.contains("`withdrawal_destination_cooldown_secs`"),
+                    "{toml}: {error}"
+                );
             }
             Ok(())
         });

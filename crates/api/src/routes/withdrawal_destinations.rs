@@ -1,0 +1,383 @@
+//! The caller's withdrawal allow-list: saved destinations (`/v1/wallets/withdrawal-destinations`) and the mode
+//! that makes them the only ones a withdrawal may use (`/v1/wallets/withdrawal-destinations/settings`).
+//!
+//! Against a stolen session: a saved destination is usable only after the cool-down
+//! (`withdrawal_destination_cooldown_secs`), switching the mode off takes effect only after the same cool-down,
+//! and every change needs a signed-in session (not an API key) and, where it widens what may be withdrawn, the
+//! 2FA code. Destinations are sealed at rest and matched through a keyed fingerprint
+//! ([`fingerprint`]); the ledger side is `ledger::withdrawal_destinations`.
+
+use crate::auth::{AuthUser, Client, SessionUser};
+use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::pagination;
+use crate::routes::wallets::movable_asset;
+use crate::routes::withdrawals::{
+    CheckedDestination, DestinationBody, DestinationView, confirm_two_factor, destination, parse_id,
+};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestination, Screening};
+use ledger::{Asset, Destination, Movement};
+use platform::crypto::SecretBox;
+use platform::hmac_sha256;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+const MAX_LABEL_CHARS: usize = 64;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/wallets/withdrawal-destinations",
+            get(list_destinations).post(add_destination),
+        )
+        .route(
+            "/v1/wallets/withdrawal-destinations/settings",
+            get(get_settings).put(put_settings),
+        )
+        .route("/v1/wallets/withdrawal-destinations/{id}", delete(delete_destination))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveDestinationBody {
+    #[schema(example = "BTC")]
+    pub asset: String,
+    /// The same shape a withdrawal takes: `{ "address" }` for a crypto asset, `{ "iban", "name" }` for a fiat one.
+    pub destination: DestinationBody,
+    /// Optional, at most 64 characters without control characters.
+    #[schema(example = "cold wallet")]
+    pub label: Option<String>,
+    /// A current TOTP code; required when the caller has two-factor authentication on.
+    #[schema(example = "123456")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedDestinationView {
+    pub id: Uuid,
+    #[schema(example = "BTC")]
+    pub asset: String,
+    pub destination: DestinationView,
+    #[schema(example = "cold wallet")]
+    pub label: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// From when withdrawals may use it: `created_at` plus the cool-down.
+    pub usable_from: DateTime<Utc>,
+    /// Whether `usable_from` has passed.
+    pub usable: bool,
+}
+
+impl SavedDestinationView {
+    fn new(d: &SavedDestination, now: DateTime<Utc>) -> SavedDestinationView {
+        SavedDestinationView {
+            id: d.id,
+            asset: d.asset.to_string(),
+            destination: DestinationView {
+                kind: d.destination.kind.clone(),
+                masked: d.destination.masked.clone(),
+            },
+            label: d.label.clone(),
+            created_at: d.created_at,
+            usable_from: d.usable_from,
+            usable: d.usable_at(now),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowListBody {
+    /// `true` switches the mode on at once (and cancels a pending switch-off); `false` schedules the switch-off.
+    pub enabled: bool,
+    /// A current TOTP code; required to switch the mode off when the caller has two-factor authentication on.
+    #[schema(example = "123456")]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllowListView {
+    /// Whether withdrawals may go only to saved destinations past their cool-down, now.
+    pub enabled: bool,
+    /// When a requested switch-off takes effect; the mode stays on until then. `null` when none is pending.
+    pub disables_at: Option<DateTime<Utc>>,
+    /// How long a new destination waits before use, and a switch-off before it takes effect.
+    #[schema(example = 86400)]
+    pub cooldown_secs: u64,
+}
+
+impl AllowListView {
+    fn new(state: &AppState, mode: AllowList) -> AllowListView {
+        AllowListView {
+            enabled: mode.enabled,
+            disables_at: mode.disable_at,
+            cooldown_secs: state.config.withdrawal_destination_cooldown_secs,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DestinationsQuery {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn cooldown(state: &AppState) -> Duration {
+    const MONTH_SECS: u64 = 30 * 24 * 3600;
+    Duration::seconds(state.config.withdrawal_destination_cooldown_secs.min(MONTH_SECS) as i64)
+}
+
+/// Keyed HMAC-SHA256 of a normalized destination. Keyed so the stored value cannot be checked against guessed
+/// addresses without the server's key; derived from the data-encryption key under its own label, so no second
+/// secret has to be provisioned and the fingerprint is no use as a MAC for anything else.
+pub(crate) fn fingerprint(state: &AppState, normalized: &str) -> String {
+    hmac_sha256::sign_hex(
+        state.keys.data_encryption_key.expose(),
+        &[b"bourse withdrawal-destination fingerprint v1\n", normalized.as_bytes()],
+    )
+}
+
+/// Binds a sealed saved destination to its row and owner.
+fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
+    format!("withdrawal-allowlist-destination:{id}:{user}").into_bytes()
+}
+
+/// Refuses a withdrawal the caller's allow-list does not allow: 403 code 2004 naming `destination`. The ledger
+/// audits the refusal; nothing else is written.
+pub(crate) async fn allow_listed(
+    state: &AppState,
+    user: Uuid,
+    asset: &Asset,
+    checked: &CheckedDestination,
+    movement: Movement<'_>,
+) -> Result<(), ApiError> {
+    let screening = state
+        .ledger
+        .screen_withdrawal_destination(
+            user,
+            &asset.code,
+            &fingerprint(state, &checked.normalized),
+            &checked.masked,
+            movement,
+        )
+        .await?;
+    match screening {
+        Screening::NotRequired | Screening::Allowed(_) => Ok(()),
+        Screening::NotSaved => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "Your withdrawal allow-list is on and this destination is not saved for {}: save it at \
+                 /v1/wallets/withdrawal-destinations; it can be used once its cool-down has passed.",
+                asset.code
+            ),
+        )
+        .with_details(json!({ "field": "destination", "reason": "not_allow_listed" }))),
+        Screening::CoolingDown { usable_from } => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("This saved destination is still in its cool-down; it can be used from {usable_from}."),
+        )
+        .with_details(json!({
+            "field": "destination",
+            "reason": "cooling_down",
+            "usable_from": usable_from,
+        }))),
+    }
+}
+
+fn label(label: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(label) = label else {
+        return Ok(None);
+    };
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(
+            "label",
+            format!("must be 1 to {MAX_LABEL_CHARS} characters without control characters"),
+        ));
+    }
+    Ok(Some(label.to_owned()))
+}
+
+/// The caller's saved withdrawal destinations, newest first.
+#[utoipa::path(
+    get, path = "/v1/wallets/withdrawal-destinations", tag = "wallets",
+    security(("bearer" = [])),
+    params(DestinationsQuery),
+    responses(
+        (status = 200, description = "A page of the caller's saved destinations, masked", body = Envelope<Page<SavedDestinationView>>),
+        (status = 400, description = "Bad `limit` or `cursor` (code 1000)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn list_destinations(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiQuery(query): ApiQuery<DestinationsQuery>,
+) -> Result<Json<Envelope<Page<SavedDestinationView>>>, ApiError> {
+    let limit = pagination::limit(query.limit)?;
+    let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
+    let (items, more) = state.ledger.withdrawal_destinations(who.user_id, before, limit).await?;
+    let next_cursor = pagination::next_cursor(&items, more, |d| d.id.to_string());
+    let now = state.clock.now();
+    Ok(ok(Page {
+        items: items.iter().map(|d| SavedDestinationView::new(d, now)).collect(),
+        next_cursor,
+    }))
+}
+
+/// Save a withdrawal destination; withdrawals may use it once its cool-down has passed.
+#[utoipa::path(
+    post, path = "/v1/wallets/withdrawal-destinations", tag = "wallets",
+    security(("bearer" = [])),
+    request_body = SaveDestinationBody,
+    responses(
+        (status = 201, description = "The saved destination, masked, with `usable_from`", body = Envelope<SavedDestinationView>),
+        (status = 400, description = "Bad input (code 1000, `details.field`: `asset` unknown or disabled, `destination` not valid for the asset's kind, `label` too long, `code` wrong)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
+        (status = 403, description = "Called with an API key (code 2004), or 100 destinations are already saved (code 1004)", body = ErrorEnvelope),
+        (status = 409, description = "This destination is already saved for this asset (code 3002)", body = ErrorEnvelope),
+    )
+)]
+pub async fn add_destination(
+    State(state): State<AppState>,
+    SessionUser(who): SessionUser,
+    Client(client): Client,
+    ApiJson(body): ApiJson<SaveDestinationBody>,
+) -> Result<(StatusCode, Json<Envelope<SavedDestinationView>>), ApiError> {
+    let asset = movable_asset(&state, &body.asset).await?;
+    let checked = destination(body.destination, &asset)?;
+    let label = label(body.label)?;
+    confirm_two_factor(&state, who.user_id, body.code).await?;
+    let id = Uuid::now_v7();
+    let sealed = SecretBox::new(state.keys.data_encryption_key.expose())
+        .seal(checked.plain.to_string().as_bytes(), &associated_data(id, who.user_id))
+        .map_err(|e| ApiError::internal(&e))?;
+    let new = NewDestination {
+        id,
+        user: who.user_id,
+        asset: asset.code,
+        fingerprint: fingerprint(&state, &checked.normalized),
+        destination: Destination {
+            kind: checked.kind.to_owned(),
+            masked: checked.masked,
+            sealed,
+        },
+        label,
+    };
+    let movement = Movement {
+        actor: Some(who.user_id),
+        action: "withdrawal_destination.add",
+        ip: client.ip.as_deref(),
+        request_id: client.request_id.as_deref(),
+    };
+    let saved = state
+        .ledger
+        .save_withdrawal_destination(new, cooldown(&state), movement)
+        .await?;
+    state.wake_relay();
+    Ok((
+        StatusCode::CREATED,
+        ok(SavedDestinationView::new(&saved, state.clock.now())),
+    ))
+}
+
+/// Delete one of the caller's saved destinations; withdrawals to it are refused at once while the mode is on.
+#[utoipa::path(
+    delete, path = "/v1/wallets/withdrawal-destinations/{id}", tag = "wallets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The saved destination's id")),
+    responses(
+        (status = 200, description = "The deleted destination", body = Envelope<SavedDestinationView>),
+        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
+        (status = 404, description = "No such destination of the caller's (code 3001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn delete_destination(
+    State(state): State<AppState>,
+    SessionUser(who): SessionUser,
+    Client(client): Client,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Envelope<SavedDestinationView>>, ApiError> {
+    let id = parse_id(&id)?;
+    let movement = Movement {
+        actor: Some(who.user_id),
+        action: "withdrawal_destination.delete",
+        ip: client.ip.as_deref(),
+        request_id: client.request_id.as_deref(),
+    };
+    let removed = state
+        .ledger
+        .remove_withdrawal_destination(who.user_id, id, movement)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Withdrawal destination"))?;
+    state.wake_relay();
+    Ok(ok(SavedDestinationView::new(&removed, state.clock.now())))
+}
+
+/// The caller's allow-list mode, and when a pending switch-off takes effect.
+#[utoipa::path(
+    get, path = "/v1/wallets/withdrawal-destinations/settings", tag = "wallets",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The mode now", body = Envelope<AllowListView>),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Json<Envelope<AllowListView>>, ApiError> {
+    let mode = state.ledger.withdrawal_allow_list(who.user_id).await?;
+    Ok(ok(AllowListView::new(&state, mode)))
+}
+
+/// Switch the allow-list mode on (at once) or off (after the cool-down; the mode stays on until then).
+#[utoipa::path(
+    put, path = "/v1/wallets/withdrawal-destinations/settings", tag = "wallets",
+    security(("bearer" = [])),
+    request_body = AllowListBody,
+    responses(
+        (status = 200, description = "The mode now; after a switch-off request `enabled` is still true and `disables_at` says when it goes off", body = Envelope<AllowListView>),
+        (status = 400, description = "Bad input (code 1000), or a wrong `code` (code 1000, `details.field` = `code`)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001), or switching off with 2FA on and no `code` (code 2003)", body = ErrorEnvelope),
+        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
+    )
+)]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    SessionUser(who): SessionUser,
+    Client(client): Client,
+    ApiJson(body): ApiJson<AllowListBody>,
+) -> Result<Json<Envelope<AllowListView>>, ApiError> {
+    let current = state.ledger.withdrawal_allow_list(who.user_id).await?;
+    // Only a switch-off that would actually be scheduled widens what may be withdrawn.
+    if !body.enabled && current.enabled && current.disable_at.is_none() {
+        confirm_two_factor(&state, who.user_id, body.code).await?;
+    }
+    let movement = Movement {
+        actor: Some(who.user_id),
+        action: "withdrawal_allowlist.change",
+        ip: client.ip.as_deref(),
+        request_id: client.request_id.as_deref(),
+    };
+    let mode = state
+        .ledger
+        .set_withdrawal_allow_list(who.user_id, body.enabled, cooldown(&state), movement)
+        .await?;
+    state.wake_relay();
+    Ok(ok(AllowListView::new(&state, mode)))
+}
