@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use money::{Amount, AssetCode};
 use platform::outbox;
 use serde_json::json;
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +91,6 @@ impl Ledger {
         movement: Movement<'_>,
     ) -> Result<Deposit, LedgerError> {
         let asset = self.movable_asset(&notice.asset).await?;
-        let precisions = BTreeMap::from([(asset.code, asset.precision)]);
         // Created on its own, before the transaction: it exists for every later deposit of the asset.
         let source = self.system_account(&notice.asset, Purpose::ExternalDeposits).await?;
         let mut tx = self.db().begin().await?;
@@ -171,7 +169,7 @@ impl Ledger {
             reference: Some(deposit.provider_tx_id.clone()),
             metadata: json!({ "provider": deposit.provider, "deposit_id": deposit.id }),
         };
-        self.apply_within(&mut tx, &[request], &precisions, movement).await?;
+        self.apply_within(&mut tx, &[request], movement).await?;
         let subject = match deposit.status {
             DepositStatus::Pending => "deposit.pending",
             DepositStatus::Confirmed => "deposit.confirmed",

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 /// The posted balances of the accounts a batch touches, carried leg by leg so each journal row records the
 /// balances it left behind, also when one batch moves the same account twice.
+#[derive(Default)]
 pub(crate) struct Running {
     balances: BTreeMap<AccountId, i128>,
 }

@@ -9,6 +9,7 @@ mod error;
 mod expiry;
 mod group_commit;
 mod history;
+mod posting;
 mod service;
 mod store;
 pub mod withdrawal_destinations;

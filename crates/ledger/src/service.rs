@@ -1,17 +1,15 @@
-//! The ledger service: wallets and system accounts, and batches applied to the stored books in one database
-//! transaction — lock the touched accounts, load them and the transfers the batch names, run
-//! [`Books::apply`], write back what changed, and record the outbox events and the audit record with it.
+//! The ledger service: wallets and system accounts, and the movements callers ask for. Every movement is applied
+//! by [`crate::posting`] inside a database transaction; those that need no rows of their caller's go through the
+//! group-commit writer ([`crate::group_commit`]), which shares one commit among concurrent movements.
 
-use crate::books::TransferRequest;
-use crate::books::{Account, AccountId, Action, Applied, Books, Rejection, Transfer, TransferId, TransferKind};
-use crate::group_commit::{GroupCommit, Leg, Side};
+use crate::books::{Account, Applied, Rejection, Transfer, TransferKind, TransferRequest};
+use crate::group_commit::GroupCommit;
+use crate::posting::{Leg, Posted, Side};
 use crate::{Asset, AssetCatalogue, LedgerError, store};
 use chrono::{DateTime, SubsecRound, Utc};
 use money::{Amount, AssetCode, Precision, SignedAmount};
-use platform::audit::{self, AuditRecord, Outcome};
-use platform::{Clock, Db, Tx, outbox};
+use platform::{Clock, Db, Tx};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -84,9 +82,6 @@ pub struct Movement<'a> {
     pub ip: Option<&'a str>,
     pub request_id: Option<&'a str>,
 }
-
-/// The account id a [`Leg`]'s request carries until its sides are resolved.
-const UNRESOLVED: AccountId = AccountId(Uuid::nil());
 
 /// The most one request may move: a quadrillion whole units. Far above any real payment, and low enough that no
 /// account total can approach the `i128` bound the core keeps.
@@ -184,21 +179,15 @@ impl Ledger {
         reference: Option<String>,
         movement: Movement<'_>,
     ) -> Result<Transfer, LedgerError> {
-        let leg = Leg {
-            debit: Side::System(Purpose::ExternalDeposits),
-            credit: Side::Wallet(user),
-            request: TransferRequest {
-                id: TransferId(Uuid::now_v7()),
-                debit: UNRESOLVED,
-                credit: UNRESOLVED,
-                asset: *asset,
-                amount,
-                kind: TransferKind::Deposit,
-                action: Action::Post,
-                reference,
-                metadata: json!({ "recorded_by": movement.actor }),
-            },
-        };
+        let leg = Leg::post(
+            Side::System(Purpose::ExternalDeposits),
+            Side::Wallet(user),
+            *asset,
+            amount,
+            TransferKind::Deposit,
+            reference,
+            json!({ "recorded_by": movement.actor }),
+        );
         first(self.submit(vec![leg], movement).await?)
     }
 
@@ -219,21 +208,15 @@ impl Ledger {
                 reason: "cannot send to yourself".to_owned(),
             });
         }
-        let leg = Leg {
-            debit: Side::Wallet(from),
-            credit: Side::Wallet(to),
-            request: TransferRequest {
-                id: TransferId(Uuid::now_v7()),
-                debit: UNRESOLVED,
-                credit: UNRESOLVED,
-                asset: *asset,
-                amount,
-                kind: TransferKind::Transfer,
-                action: Action::Post,
-                reference: None,
-                metadata: json!({ "memo": memo, "from": from, "to": to }),
-            },
-        };
+        let leg = Leg::post(
+            Side::Wallet(from),
+            Side::Wallet(to),
+            *asset,
+            amount,
+            TransferKind::Transfer,
+            None,
+            json!({ "memo": memo, "from": from, "to": to }),
+        );
         first(self.submit(vec![leg], movement).await?)
     }
 
@@ -244,120 +227,20 @@ impl Ledger {
         self.submit(legs, movement).await
     }
 
-    /// Applies `batch` inside `tx` without committing, for callers that write their own rows in the same
-    /// transaction (provider deposits, withdrawals). Writes nothing when every transfer of `batch` was applied
-    /// before.
+    /// Applies `batch` (accounts that already exist) inside `tx` without committing, for callers that write
+    /// their own rows in the same transaction (provider deposits, withdrawals). Writes nothing when every
+    /// transfer of `batch` was applied before.
     pub(crate) async fn apply_within(
         &self,
         tx: &mut Tx,
         batch: &[TransferRequest],
-        precisions: &BTreeMap<AssetCode, Precision>,
         movement: Movement<'_>,
     ) -> Result<Vec<Applied>, LedgerError> {
-        // Locks in id order: two batches over the same accounts queue instead of deadlocking.
-        let ids: BTreeSet<AccountId> = batch.iter().flat_map(|r| [r.debit, r.credit]).collect();
-        let mut books = Books::new();
-        let mut stored: BTreeMap<AccountId, StoredAccount> = BTreeMap::new();
-        for id in ids {
-            if let Some(account) = store::lock_account(&mut *tx, id).await? {
-                books.insert_account(account.account.clone());
-                stored.insert(id, account);
-            }
-        }
-        let mut named = BTreeSet::new();
-        for request in batch {
-            for id in [Some(request.id), request.action.settles()].into_iter().flatten() {
-                if named.insert(id)
-                    && let Some(transfer) = store::transfer(&mut *tx, id).await?
-                {
-                    let state = store::hold_state(&mut *tx, id).await?;
-                    books.insert_applied(transfer, state);
-                }
-            }
-        }
-        // Read after the locks, so the journal's times follow its order.
-        let now = self.now();
-        let applied = books.apply(batch, now).map_err(|(_, r)| LedgerError::from(r))?;
-        let new: Vec<&Transfer> = applied
-            .iter()
-            .filter_map(|a| match a {
-                Applied::New(t) => Some(t),
-                Applied::Existing(_) => None,
-            })
-            .collect();
-        if new.is_empty() {
-            return Ok(applied);
-        }
-        let mut changed = Vec::new();
-        for (id, before) in &stored {
-            if let Some(after) = books.account(*id)
-                && *after != before.account
-            {
-                store::update_totals(&mut *tx, after).await?;
-                changed.push((before, after));
-            }
-        }
-        let mut running = crate::history::Running::new(stored.values().map(|s| &s.account))?;
-        for transfer in &new {
-            let after = running.apply(&transfer.request)?;
-            store::insert_transfer(&mut *tx, transfer, after).await?;
-            if let Action::Hold { .. } = transfer.request.action {
-                store::save_hold(&mut *tx, transfer.request.id, crate::books::PendingState::Open, now).await?;
-            }
-            if let Some(pending) = transfer.request.action.settles()
-                && let Some(state) = books.pending_state(pending)
-            {
-                store::save_hold(&mut *tx, pending, state, now).await?;
-            }
-        }
-        for (before, after) in changed {
-            let (Some(user), Purpose::Wallet) = (before.owner, before.purpose) else {
-                continue;
-            };
-            let Some(precision) = precisions.get(&after.asset).copied() else {
-                continue;
-            };
-            let balance = balance_of(after, precision)?;
-            let payload = json!({
-                "user_id": user,
-                "account_id": after.id.0,
-                "asset": after.asset.as_str(),
-                "available": balance.available.to_string(),
-                "locked": balance.locked.to_string(),
-                "total": balance.total.to_string(),
-                "transfers": new.iter().map(|t| t.request.id.0).collect::<Vec<_>>(),
-            });
-            outbox::enqueue(&mut *tx, "wallet.balance_changed", &payload, now).await?;
-        }
-        let details: Vec<serde_json::Value> = new
-            .iter()
-            .map(|t| {
-                let r = &t.request;
-                let amount = precisions
-                    .get(&r.asset)
-                    .map(|p| Amount::from_minor(r.amount, *p).to_string())
-                    .unwrap_or_else(|| r.amount.to_string());
-                json!({
-                    "id": r.id.0, "debit": r.debit.0, "credit": r.credit.0, "asset": r.asset.as_str(),
-                    "amount": amount, "kind": r.kind.as_str(), "reference": r.reference,
-                })
-            })
-            .collect();
-        audit::record(
-            &mut *tx,
-            &AuditRecord {
-                actor: movement.actor,
-                action: movement.action,
-                target: new.first().map(|t| t.request.id.0.to_string()),
-                ip: movement.ip,
-                request_id: movement.request_id,
-                outcome: Outcome::Success,
-                details: json!({ "transfers": details }),
-                at: now,
-            },
-        )
-        .await?;
-        Ok(applied)
+        let legs: Vec<Leg> = batch.iter().cloned().map(Leg::between_accounts).collect();
+        let Posted { mut results, .. } = self.apply_batches_in(tx, &[(&legs, movement)]).await?;
+        results
+            .pop()
+            .unwrap_or_else(|| Err(LedgerError::Corrupt("an applied batch gave no result".to_owned())))
     }
 
     /// Every wallet of `user`, in asset order.

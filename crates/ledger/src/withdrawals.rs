@@ -18,7 +18,6 @@ use platform::Tx;
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::outbox;
 use serde_json::json;
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +151,6 @@ impl Ledger {
         movement: Movement<'_>,
     ) -> Result<Withdrawal, LedgerError> {
         let asset = self.movable_asset(&request.asset).await?;
-        let precisions = BTreeMap::from([(asset.code, asset.precision)]);
         let external = self
             .system_account(&request.asset, Purpose::ExternalWithdrawals)
             .await?;
@@ -221,7 +219,7 @@ impl Ledger {
                 metadata: json!({ "withdrawal_id": withdrawal.id }),
             });
         }
-        self.apply_within(&mut tx, &batch, &precisions, movement).await?;
+        self.apply_within(&mut tx, &batch, movement).await?;
         let payload = event_payload(&withdrawal, asset.precision);
         outbox::enqueue(&mut tx, "withdrawal.requested", &payload, now).await?;
         tx.commit().await?;
@@ -269,7 +267,6 @@ impl Ledger {
             Decision::Approve => self.movable_asset(&found.asset).await?,
             _ => self.listed_asset(&found.asset).await?,
         };
-        let precisions = BTreeMap::from([(asset.code, asset.precision)]);
         let external = self.system_account(&found.asset, Purpose::ExternalWithdrawals).await?;
         let fees = self.system_account(&found.asset, Purpose::Fees).await?;
         let mut tx = self.db().begin().await?;
@@ -340,7 +337,7 @@ impl Ledger {
         }
         store::withdrawals::update(&mut tx, &updated).await?;
         if !batch.is_empty() {
-            self.apply_within(&mut tx, &batch, &precisions, movement).await?;
+            self.apply_within(&mut tx, &batch, movement).await?;
         }
         if owner.is_none() {
             record_staff_action(&mut tx, &updated, &decision, movement, now).await?;

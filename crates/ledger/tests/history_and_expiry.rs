@@ -292,3 +292,38 @@ async fn a_large_sweep_runs_in_batches() {
     assert_eq!((balance.available.minor(), balance.locked.minor()), (1_000, 0));
     assert!(f.ledger.audit().await.unwrap().is_clean());
 }
+
+/// Disabling an asset stops money entering accounts in it, but never traps money already held: a hold in it
+/// still expires, and is released exactly once.
+#[tokio::test]
+async fn a_hold_in_an_asset_disabled_since_still_expires() {
+    let f = fixture().await;
+    let alice = user(&f.db).await;
+    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
+    let wallet = f.ledger.wallet(alice, &usd()).await.unwrap().account.id;
+    let out = f
+        .ledger
+        .system_account(&usd(), Purpose::ExternalWithdrawals)
+        .await
+        .unwrap()
+        .account
+        .id;
+    let expires_at = Some(f.clock.now() + Duration::seconds(30));
+    f.ledger
+        .apply(&[leg(wallet, out, 400, Action::Hold { expires_at })], MOVE)
+        .await
+        .unwrap();
+    on_db!(&f.db, pool => sqlx::query("UPDATE assets SET enabled = FALSE WHERE code = 'USD'")
+        .execute(pool).await.map(|_| ()))
+    .unwrap();
+
+    let refused = f.ledger.apply(&[leg(wallet, out, 1, Action::Post)], MOVE).await;
+    assert!(matches!(refused, Err(LedgerError::AssetDisabled(_))), "{refused:?}");
+    f.clock.advance(Duration::seconds(31));
+    assert_eq!(f.ledger.expire_holds(f.clock.now()).await.unwrap(), 1);
+    assert_eq!(f.ledger.expire_holds(f.clock.now()).await.unwrap(), 0);
+    let balance = &f.ledger.balances(alice).await.unwrap()[0];
+    assert_eq!((balance.available.minor(), balance.locked.minor()), (1_000, 0));
+    let report = f.ledger.audit().await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.discrepancies);
+}

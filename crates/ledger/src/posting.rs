@@ -1,0 +1,418 @@
+//! Applying batches of transfers to the stored books inside one database transaction: the one path every
+//! movement takes, whether the group-commit writer applies many batches together, a batch is applied alone, or a
+//! caller (withdrawals, provider deposits) applies one inside a transaction that also writes its own rows.
+//!
+//! Everything the batches name is read with a few `IN (…)` queries (accounts locked in id order), the batches are
+//! applied one after another to the in-memory [`Books`] — each all or nothing against what the earlier ones left
+//! — and what changed is written with a few multi-row statements, so the round trips do not grow with the
+//! number of batches. Every applied batch writes its own `wallet.balance_changed` events and audit record.
+
+use crate::books::{
+    Account, AccountId, Action, Applied, Books, PendingState, Transfer, TransferId, TransferKind, TransferRequest,
+};
+use crate::history::Running;
+use crate::service::{Movement, Purpose, StoredAccount, balance_of};
+use crate::store::bulk::{self, AccountKey};
+use crate::{Asset, Ledger, LedgerError};
+use chrono::{DateTime, Utc};
+use money::{Amount, AssetCode, Precision};
+use platform::audit::{self, AuditRecord, Outcome};
+use platform::{Tx, outbox};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// Which account a side of a leg names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// An account that exists.
+    Account(AccountId),
+    /// The user's wallet in the leg's asset, created with the movement if it does not exist yet.
+    Wallet(Uuid),
+    /// The platform's account for the leg's asset and this purpose, created likewise.
+    System(Purpose),
+}
+
+/// One transfer of a batch, with its sides named as [`Side`]s; `request.debit` and `request.credit` are filled
+/// in once the sides are resolved to accounts.
+#[derive(Debug, Clone)]
+pub(crate) struct Leg {
+    pub debit: Side,
+    pub credit: Side,
+    pub request: TransferRequest,
+}
+
+/// The account id a [`Leg`]'s request carries until its sides are resolved.
+const UNRESOLVED: AccountId = AccountId(Uuid::nil());
+
+impl Leg {
+    pub(crate) fn between_accounts(request: TransferRequest) -> Leg {
+        Leg {
+            debit: Side::Account(request.debit),
+            credit: Side::Account(request.credit),
+            request,
+        }
+    }
+
+    /// A new transfer (a fresh id) posted at once from `debit` to `credit`.
+    pub(crate) fn post(
+        debit: Side,
+        credit: Side,
+        asset: AssetCode,
+        amount: u128,
+        kind: TransferKind,
+        reference: Option<String>,
+        metadata: serde_json::Value,
+    ) -> Leg {
+        Leg {
+            debit,
+            credit,
+            request: TransferRequest {
+                id: TransferId(Uuid::now_v7()),
+                debit: UNRESOLVED,
+                credit: UNRESOLVED,
+                asset,
+                amount,
+                kind,
+                action: Action::Post,
+                reference,
+                metadata,
+            },
+        }
+    }
+
+    fn key(&self, side: Side) -> Option<AccountKey> {
+        match side {
+            Side::Account(_) => None,
+            Side::Wallet(user) => Some((Some(user), self.request.asset, Purpose::Wallet)),
+            Side::System(purpose) => Some((None, self.request.asset, purpose)),
+        }
+    }
+
+    /// The keys of the sides that are not yet account ids.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = AccountKey> + '_ {
+        [self.debit, self.credit].into_iter().filter_map(|side| self.key(side))
+    }
+
+    /// The request with both sides as account ids, from `ids` (which holds every key this leg names).
+    fn resolve(&self, ids: &BTreeMap<AccountKey, AccountId>) -> Result<TransferRequest, LedgerError> {
+        let id = |side: Side| match (side, self.key(side)) {
+            (Side::Account(id), _) => Ok(id),
+            (_, Some(key)) => ids
+                .get(&key)
+                .copied()
+                .ok_or_else(|| LedgerError::Corrupt("a leg's account was not resolved".to_owned())),
+            (_, None) => Err(LedgerError::Corrupt("a leg's side has no key".to_owned())),
+        };
+        Ok(TransferRequest {
+            debit: id(self.debit)?,
+            credit: id(self.credit)?,
+            ..self.request.clone()
+        })
+    }
+}
+
+/// One batch's own answer: its transfers as applied, or why it was refused (it then wrote nothing).
+pub(crate) type BatchResult = Result<Vec<Applied>, LedgerError>;
+
+/// What [`Ledger::apply_batches_in`] did: each batch's result in order, and whether anything was written.
+pub(crate) struct Posted {
+    pub results: Vec<BatchResult>,
+    pub wrote: bool,
+}
+
+impl Ledger {
+    /// Applies `batches` in order inside `tx`, without committing. The outer error is the group's (a database
+    /// failure: the transaction must be abandoned); the inner results are each batch's own, as if it had been
+    /// applied alone after the ones before it. Accounts the batches name by key that do not exist yet are
+    /// created, but only those a written transfer moves.
+    pub(crate) async fn apply_batches_in(
+        &self,
+        tx: &mut Tx,
+        batches: &[(&[Leg], Movement<'_>)],
+    ) -> Result<Posted, LedgerError> {
+        let legs = || batches.iter().flat_map(|(legs, _)| legs.iter());
+
+        let codes: Vec<AssetCode> = legs()
+            .map(|l| l.request.asset)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let assets: BTreeMap<AssetCode, Asset> = crate::assets::store::many(tx, &codes)
+            .await?
+            .into_iter()
+            .map(|a| (a.code, a))
+            .collect();
+
+        let keys: Vec<AccountKey> = legs()
+            .flat_map(Leg::keys)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut ids = bulk::find_accounts(tx, &keys).await?;
+        let named: Vec<AccountId> = legs()
+            .flat_map(|l| [l.debit, l.credit])
+            .filter_map(|side| match side {
+                Side::Account(id) => Some(id),
+                _ => None,
+            })
+            .chain(ids.values().copied())
+            .collect();
+        let loaded = bulk::lock_accounts(tx, &named).await?;
+        // Read after the locks, so the journal's times follow its order.
+        let now = self.now();
+
+        // Accounts named that do not exist yet: made in memory, written only if a transfer moves them.
+        let mut created: BTreeMap<AccountId, StoredAccount> = BTreeMap::new();
+        for key in &keys {
+            if !ids.contains_key(key) {
+                let (owner, asset, purpose) = *key;
+                let id = AccountId(Uuid::now_v7());
+                let account = Account::new(id, asset, purpose.no_overdraft());
+                created.insert(
+                    id,
+                    StoredAccount {
+                        account,
+                        owner,
+                        purpose,
+                    },
+                );
+                ids.insert(*key, id);
+            }
+        }
+        let stored: BTreeMap<AccountId, &StoredAccount> =
+            loaded.iter().chain(created.iter()).map(|(id, s)| (*id, s)).collect();
+
+        let transfer_ids: Vec<TransferId> = legs()
+            .flat_map(|l| [Some(l.request.id), l.request.action.settles()])
+            .flatten()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut books = Books::new();
+        for account in stored.values() {
+            books.insert_account(account.account.clone());
+        }
+        for (transfer, state) in bulk::applied_transfers(tx, &transfer_ids).await? {
+            books.insert_applied(transfer, state);
+        }
+
+        let context = Context {
+            assets: &assets,
+            ids: &ids,
+            stored: &stored,
+            now,
+        };
+        let mut writes = Writes {
+            running: Running::new(books.accounts())?,
+            ..Writes::default()
+        };
+        let mut results = Vec::with_capacity(batches.len());
+        for (legs, movement) in batches {
+            results.push(context.apply_batch(&mut books, &mut writes, legs, *movement)?);
+        }
+        if writes.transfers.is_empty() {
+            return Ok(Posted { results, wrote: false });
+        }
+        writes.save(tx, &books, &stored, &created, now).await?;
+        Ok(Posted { results, wrote: true })
+    }
+}
+
+/// What the batches write once every one of them has been applied in memory.
+#[derive(Default)]
+struct Writes<'a> {
+    /// The posted balance of every account, carried transfer by transfer into the journal rows.
+    running: Running,
+    /// New transfers in journal order, with their accounts' posted balances once applied.
+    transfers: Vec<(Transfer, (i128, i128))>,
+    /// Holds created or settled.
+    holds: BTreeSet<TransferId>,
+    /// Accounts a new transfer moves.
+    used: BTreeSet<AccountId>,
+    events: Vec<(&'static str, serde_json::Value)>,
+    audit: Vec<AuditRecord<'a>>,
+}
+
+impl Writes<'_> {
+    async fn save(
+        self,
+        tx: &mut Tx,
+        books: &Books,
+        stored: &BTreeMap<AccountId, &StoredAccount>,
+        created: &BTreeMap<AccountId, StoredAccount>,
+        now: DateTime<Utc>,
+    ) -> Result<(), LedgerError> {
+        let mut accounts = Vec::new();
+        for (id, before) in stored {
+            let Some(after) = books.account(*id) else { continue };
+            let write = if created.contains_key(id) {
+                self.used.contains(id)
+            } else {
+                before.account != *after
+            };
+            if write {
+                accounts.push((*before, after));
+            }
+        }
+        bulk::write_accounts(tx, &accounts, now).await?;
+        let transfers: Vec<(&Transfer, (i128, i128))> = self.transfers.iter().map(|(t, a)| (t, *a)).collect();
+        bulk::insert_transfers(tx, &transfers).await?;
+        let holds: Vec<(TransferId, PendingState)> = self
+            .holds
+            .iter()
+            .filter_map(|id| books.pending_state(*id).map(|s| (*id, s)))
+            .collect();
+        if !holds.is_empty() {
+            bulk::save_holds(tx, &holds, now).await?;
+        }
+        if !self.events.is_empty() {
+            outbox::enqueue_many(tx, &self.events, now).await?;
+        }
+        audit::record_many(tx, &self.audit).await?;
+        Ok(())
+    }
+}
+
+/// What every batch is applied against.
+struct Context<'c> {
+    assets: &'c BTreeMap<AssetCode, Asset>,
+    ids: &'c BTreeMap<AccountKey, AccountId>,
+    stored: &'c BTreeMap<AccountId, &'c StoredAccount>,
+    now: DateTime<Utc>,
+}
+
+impl Context<'_> {
+    /// Applies one batch to `books`, recording what it writes. The outer error is fatal to the whole
+    /// transaction (the books and the writes may disagree after it); the inner result is the batch's own.
+    fn apply_batch<'a>(
+        &self,
+        books: &mut Books,
+        writes: &mut Writes<'a>,
+        legs: &[Leg],
+        movement: Movement<'a>,
+    ) -> Result<BatchResult, LedgerError> {
+        let precisions = match self.precisions(legs) {
+            Ok(precisions) => precisions,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let batch = match legs.iter().map(|l| l.resolve(self.ids)).collect::<Result<Vec<_>, _>>() {
+            Ok(batch) => batch,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let touched: BTreeSet<AccountId> = batch.iter().flat_map(|r| [r.debit, r.credit]).collect();
+        let before: BTreeMap<AccountId, Account> = touched
+            .iter()
+            .filter_map(|id| books.account(*id).map(|a| (*id, a.clone())))
+            .collect();
+        let applied = match books.apply(&batch, self.now) {
+            Ok(applied) => applied,
+            Err((_, rejection)) => return Ok(Err(LedgerError::from(rejection))),
+        };
+        let new: Vec<&Transfer> = applied
+            .iter()
+            .filter_map(|a| match a {
+                Applied::New(t) => Some(t),
+                Applied::Existing(_) => None,
+            })
+            .collect();
+        if new.is_empty() {
+            return Ok(Ok(applied));
+        }
+        for transfer in &new {
+            let request = &transfer.request;
+            let after = writes.running.apply(request)?;
+            writes.transfers.push(((*transfer).clone(), after));
+            writes.used.extend([request.debit, request.credit]);
+            if let Action::Hold { .. } = request.action {
+                writes.holds.insert(request.id);
+            }
+            if let Some(pending) = request.action.settles() {
+                writes.holds.insert(pending);
+            }
+        }
+        let transfer_ids: Vec<Uuid> = new.iter().map(|t| t.request.id.0).collect();
+        for (id, was) in &before {
+            let Some(after) = books.account(*id).filter(|after| *after != was) else {
+                continue;
+            };
+            let Some(stored) = self.stored.get(id) else { continue };
+            let (Some(owner), Purpose::Wallet) = (stored.owner, stored.purpose) else {
+                continue;
+            };
+            let Some(precision) = precisions.get(&after.asset).copied() else {
+                continue;
+            };
+            let balance = balance_of(after, precision)?;
+            writes.events.push((
+                "wallet.balance_changed",
+                json!({
+                    "user_id": owner,
+                    "account_id": id.0,
+                    "asset": after.asset.as_str(),
+                    "available": balance.available.to_string(),
+                    "locked": balance.locked.to_string(),
+                    "total": balance.total.to_string(),
+                    "transfers": transfer_ids,
+                }),
+            ));
+        }
+        writes.audit.push(audit_record(&new, &precisions, movement, self.now));
+        Ok(Ok(applied))
+    }
+
+    /// The precision of every asset the batch moves. Money may only enter an account in an enabled asset; a
+    /// release (a void or an expiry) of money already held still works after its asset is disabled.
+    fn precisions(&self, legs: &[Leg]) -> Result<BTreeMap<AssetCode, Precision>, LedgerError> {
+        let mut precisions = BTreeMap::new();
+        for leg in legs {
+            let code = leg.request.asset;
+            let asset = self
+                .assets
+                .get(&code)
+                .ok_or_else(|| LedgerError::UnknownAsset(code.to_string()))?;
+            let releases = matches!(
+                leg.request.action,
+                Action::VoidPending { .. } | Action::ExpirePending { .. }
+            );
+            if !asset.enabled && !releases {
+                return Err(LedgerError::AssetDisabled(code.to_string()));
+            }
+            precisions.insert(code, asset.precision);
+        }
+        Ok(precisions)
+    }
+}
+
+/// The audit record of one batch: who moved what, from where.
+fn audit_record<'a>(
+    new: &[&Transfer],
+    precisions: &BTreeMap<AssetCode, Precision>,
+    movement: Movement<'a>,
+    now: DateTime<Utc>,
+) -> AuditRecord<'a> {
+    let details: Vec<serde_json::Value> = new
+        .iter()
+        .map(|t| {
+            let r = &t.request;
+            let amount = precisions
+                .get(&r.asset)
+                .map(|p| Amount::from_minor(r.amount, *p).to_string())
+                .unwrap_or_else(|| r.amount.to_string());
+            json!({
+                "id": r.id.0, "debit": r.debit.0, "credit": r.credit.0, "asset": r.asset.as_str(),
+                "amount": amount, "kind": r.kind.as_str(), "reference": r.reference,
+            })
+        })
+        .collect();
+    AuditRecord {
+        actor: movement.actor,
+        action: movement.action,
+        target: new.first().map(|t| t.request.id.0.to_string()),
+        ip: movement.ip,
+        request_id: movement.request_id,
+        outcome: Outcome::Success,
+        details: json!({ "transfers": details }),
+        at: now,
+    }
+}
