@@ -97,14 +97,23 @@ impl Ledger {
         while let Some(first) = receiver.recv().await {
             let mut legs = first.legs.len();
             let mut jobs = vec![first];
-            while legs < MAX_GROUP_LEGS {
-                match receiver.try_recv() {
-                    Ok(job) => {
-                        legs += job.legs.len();
-                        jobs.push(job);
+            // Callers answered by the last commit are about to send again: yielding until the queue stops
+            // growing lets them join this group instead of each paying for a commit of its own.
+            loop {
+                let before = jobs.len();
+                while legs < MAX_GROUP_LEGS {
+                    match receiver.try_recv() {
+                        Ok(job) => {
+                            legs += job.legs.len();
+                            jobs.push(job);
+                        }
+                        Err(_) => break,
                     }
-                    Err(_) => break,
                 }
+                if legs >= MAX_GROUP_LEGS || jobs.len() == before {
+                    break;
+                }
+                tokio::task::yield_now().await;
             }
             self.write_group(jobs).await;
         }

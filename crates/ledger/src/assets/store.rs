@@ -58,7 +58,7 @@ pub(crate) async fn many(tx: &mut platform::Tx, codes: &[AssetCode]) -> Result<V
     }
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT code, name, kind, precision, enabled FROM assets WHERE code IN ({})",
-        platform::db::bulk::placeholders(1, codes.len())
+        platform::db::bulk::placeholders(tx.backend(), 1, codes.len())
     ));
     let rows: Vec<AssetRow> = platform::on_tx!(tx, conn => {
         let mut query = sqlx::query_as(sql);

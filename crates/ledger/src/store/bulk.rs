@@ -8,7 +8,7 @@ use crate::books::{Account, AccountId, PendingState, Transfer, TransferId};
 use crate::service::{Purpose, StoredAccount};
 use chrono::{DateTime, Utc};
 use money::AssetCode;
-use platform::db::bulk::{Column, Statement, Value, placeholders};
+use platform::db::bulk::{Column, Statement, Value, parameter, placeholders};
 use platform::{Tx, on_tx};
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
@@ -25,50 +25,38 @@ pub(crate) async fn find_accounts(
     tx: &mut Tx,
     keys: &[AccountKey],
 ) -> Result<BTreeMap<AccountKey, AccountId>, LedgerError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: Uuid,
-        owner_id: Option<Uuid>,
-        asset: String,
-        purpose: String,
-    }
+    // Wallets are looked up per asset with `owner_id IN (…)`, which both engines answer from the unique index
+    // on (owner, asset, purpose); system accounts, a handful per asset, one by one.
+    let mut wallets: BTreeMap<AssetCode, Vec<Uuid>> = BTreeMap::new();
     let mut found = BTreeMap::new();
-    let (owned, system): (Vec<&AccountKey>, Vec<&AccountKey>) = keys.iter().partition(|(owner, _, _)| owner.is_some());
-    // Both halves are matched on (first, second) pairs; a row value IN (VALUES …) uses the unique indexes.
-    let halves = [
-        (
-            owned,
-            "SELECT id, owner_id, asset, purpose FROM ledger_accounts WHERE purpose = 'wallet' \
-             AND owner_id IS NOT NULL AND (owner_id, asset) IN (VALUES ",
-        ),
-        (
-            system,
-            "SELECT id, owner_id, asset, purpose FROM ledger_accounts WHERE owner_id IS NULL \
-             AND (asset, purpose) IN (VALUES ",
-        ),
-    ];
-    for (keys, head) in halves {
-        for chunk in keys.chunks(IN_CHUNK / 2) {
-            let pairs = (0..chunk.len())
-                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = AssertSqlSafe(format!("{head}{pairs})"));
-            let rows: Vec<Row> = on_tx!(&mut *tx, conn => {
-                let mut query = sqlx::query_as(sql);
-                for (owner, asset, purpose) in chunk.iter().copied() {
-                    query = match owner {
-                        Some(owner) => query.bind(*owner).bind(asset.as_str()),
-                        None => query.bind(asset.as_str()).bind(purpose.as_str()),
-                    };
+    for (owner, asset, purpose) in keys.iter().copied() {
+        match owner {
+            Some(owner) if purpose == Purpose::Wallet => wallets.entry(asset).or_default().push(owner),
+            _ => {
+                if let Some(account) = super::find_account(tx, owner, &asset, purpose).await? {
+                    found.insert((owner, asset, purpose), account);
+                }
+            }
+        }
+    }
+    let backend = tx.backend();
+    for (asset, owners) in wallets {
+        for chunk in owners.chunks(IN_CHUNK) {
+            let sql = AssertSqlSafe(format!(
+                "SELECT owner_id, id FROM ledger_accounts WHERE asset = {} AND purpose = 'wallet' \
+                 AND owner_id IN ({})",
+                parameter(backend, 1),
+                placeholders(backend, 2, chunk.len())
+            ));
+            let rows: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, conn => {
+                let mut query = sqlx::query_as(sql).bind(asset.as_str());
+                for owner in chunk {
+                    query = query.bind(*owner);
                 }
                 query.fetch_all(conn).await
             })?;
-            for row in rows {
-                let corrupt = || LedgerError::Corrupt(format!("account {}: bad asset or purpose", row.id));
-                let asset = AssetCode::parse(&row.asset).map_err(|_| corrupt())?;
-                let purpose = Purpose::parse(&row.purpose).ok_or_else(corrupt)?;
-                found.insert((row.owner_id, asset, purpose), AccountId(row.id));
+            for (owner, id) in rows {
+                found.insert((Some(owner), asset, Purpose::Wallet), AccountId(id));
             }
         }
     }
@@ -90,7 +78,7 @@ pub(crate) async fn lock_accounts(
         let sql = AssertSqlSafe(format!(
             "SELECT {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
             account_columns(backend),
-            placeholders(1, chunk.len()),
+            placeholders(backend, 1, chunk.len()),
             sql::lock_rows(backend)
         ));
         let rows: Vec<AccountRow> = on_tx!(&mut *tx, conn => {
@@ -116,7 +104,7 @@ pub(crate) async fn applied_transfers(
     let backend = tx.backend();
     let mut transfers = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
-        let list = placeholders(1, chunk.len());
+        let list = placeholders(backend, 1, chunk.len());
         let sql = AssertSqlSafe(format!(
             "SELECT {} FROM ledger_transfers WHERE id IN ({list})",
             transfer_columns(backend)

@@ -169,6 +169,26 @@ pub(crate) async fn ensure_account(
         .try_into()
 }
 
+/// The id of the account of `owner` (none for a system account) for `asset` and `purpose`, if it exists.
+pub(crate) async fn find_account(
+    tx: &mut Tx,
+    owner: Option<Uuid>,
+    asset: &AssetCode,
+    purpose: Purpose,
+) -> Result<Option<AccountId>, LedgerError> {
+    let id: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM ledger_accounts WHERE asset = $1 AND purpose = $2 \
+         AND (owner_id = $3 OR (owner_id IS NULL AND $4))"
+    )
+    .bind(asset.as_str())
+    .bind(purpose.as_str())
+    .bind(owner)
+    .bind(owner.is_none())
+    .fetch_optional(conn)
+    .await)?;
+    Ok(id.map(AccountId))
+}
+
 /// An account, locked for the rest of the transaction on PostgreSQL. Callers lock in id order.
 pub(crate) async fn lock_account(tx: &mut Tx, id: AccountId) -> Result<Option<StoredAccount>, LedgerError> {
     let backend = tx.backend();
