@@ -72,6 +72,21 @@ fn leg(
     }
 }
 
+/// A user with 10.00 USD in their wallet: `(user, wallet, the external-withdrawals account)`.
+async fn funded_wallet(f: &Fixture) -> (Uuid, ledger::books::AccountId, ledger::books::AccountId) {
+    let alice = user(&f.db).await;
+    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
+    let wallet = f.ledger.wallet(alice, &usd()).await.unwrap().account.id;
+    let out = f
+        .ledger
+        .system_account(&usd(), Purpose::ExternalWithdrawals)
+        .await
+        .unwrap()
+        .account
+        .id;
+    (alice, wallet, out)
+}
+
 /// `(direction, amount in cents, status, balance after in cents)`, newest first.
 async fn history(f: &Fixture, user: Uuid) -> Vec<(Direction, u128, &'static str, i128)> {
     let (entries, more) = f
@@ -89,16 +104,7 @@ async fn history(f: &Fixture, user: Uuid) -> Vec<(Direction, u128, &'static str,
 #[tokio::test]
 async fn one_batch_moving_a_wallet_twice_records_each_legs_balance() {
     let f = fixture().await;
-    let alice = user(&f.db).await;
-    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
-    let wallet = f.ledger.wallet(alice, &usd()).await.unwrap().account.id;
-    let out = f
-        .ledger
-        .system_account(&usd(), Purpose::ExternalWithdrawals)
-        .await
-        .unwrap()
-        .account
-        .id;
+    let (alice, wallet, out) = funded_wallet(&f).await;
     let fees = f.ledger.system_account(&usd(), Purpose::Fees).await.unwrap().account.id;
     let hold = leg(wallet, out, 300, Action::Hold { expires_at: None });
     let batch = [
@@ -271,16 +277,7 @@ async fn the_sweep_releases_expired_holds_once_and_the_audit_stays_clean() {
 #[tokio::test]
 async fn a_large_sweep_runs_in_batches() {
     let f = fixture().await;
-    let alice = user(&f.db).await;
-    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
-    let wallet = f.ledger.wallet(alice, &usd()).await.unwrap().account.id;
-    let out = f
-        .ledger
-        .system_account(&usd(), Purpose::ExternalWithdrawals)
-        .await
-        .unwrap()
-        .account
-        .id;
+    let (alice, wallet, out) = funded_wallet(&f).await;
     let expires_at = Some(f.clock.now() + Duration::seconds(5));
     let holds: Vec<TransferRequest> = (0..230)
         .map(|_| leg(wallet, out, 1, Action::Hold { expires_at }))
@@ -298,16 +295,7 @@ async fn a_large_sweep_runs_in_batches() {
 #[tokio::test]
 async fn a_hold_in_an_asset_disabled_since_still_expires() {
     let f = fixture().await;
-    let alice = user(&f.db).await;
-    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
-    let wallet = f.ledger.wallet(alice, &usd()).await.unwrap().account.id;
-    let out = f
-        .ledger
-        .system_account(&usd(), Purpose::ExternalWithdrawals)
-        .await
-        .unwrap()
-        .account
-        .id;
+    let (alice, wallet, out) = funded_wallet(&f).await;
     let expires_at = Some(f.clock.now() + Duration::seconds(30));
     f.ledger
         .apply(&[leg(wallet, out, 400, Action::Hold { expires_at })], MOVE)

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Latency and throughput of POST /v1/wallets/transfers under load, measured with wrk from a second process against
+# a release build: 16 funded users send 0.01 USD to each other round robin, every request with its own
+# Idempotency-Key, so each one is a real, durable ledger transfer (group-committed with the others in flight).
+# Ends with `bourse audit` on the data the run left.
+#
+#   bench/transfers.sh [sqlite|postgres] [seconds] [connections]
+#
+# postgres uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) to create a scratch
+# database `bourse_bench`, dropped afterwards. Needs wrk, curl and openssl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backend=${1:-sqlite}
+seconds=${2:-10}
+connections=${3:-64}
+admin_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+users=16
+secret=whsec_bench_0123456789abcdef0123456789abcdef
+
+for tool in wrk curl openssl; do
+  command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 1; }
+done
+cargo build --release --quiet
+binary=target/release/bourse
+
+work=$(mktemp -d)
+server=
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  if [ "$backend" = postgres ]; then
+    psql "$admin_url" -qc "DROP DATABASE IF EXISTS bourse_bench WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/bourse.toml" <<TOML
+[[deposit_providers]]
+name = "bench"
+secret = "$secret"
+TOML
+# Rate limits off: this measures the ledger path, not the limiter.
+env_args=(BOURSE_LOG_FILTER=warn BOURSE_RATE_LIMITS_ENABLED=false BOURSE_CONFIG="$work/bourse.toml")
+if [ "$backend" = postgres ]; then
+  psql "$admin_url" -qc "DROP DATABASE IF EXISTS bourse_bench WITH (FORCE)" >/dev/null
+  psql "$admin_url" -qc "CREATE DATABASE bourse_bench" >/dev/null
+  env_args+=(DATABASE_URL="${admin_url%/*}/bourse_bench")
+fi
+env "${env_args[@]}" "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
+server=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/out" 2>/dev/null && break; sleep 0.1; done
+addr=$(sed -n 's/.*listening on http:\/\/\([^ ]*\) .*/\1/p' "$work/out")
+[ -n "$addr" ] || { cat "$work/err" >&2; echo "the server did not start" >&2; exit 1; }
+
+# Registers, funds (a signed provider deposit) and signs in each user.
+tokens=()
+emails=()
+for i in $(seq 1 "$users"); do
+  email="bench$i@example.com"
+  login="{\"email\": \"$email\", \"password\": \"plum-rain-91-orbit\"}"
+  curl -sf -H 'Content-Type: application/json' -d "${login%\}}, \"full_name\": \"Bench $i\"}" \
+    "http://$addr/v1/auth/register" >/dev/null
+  body="{\"provider_tx_id\":\"bench-$i\",\"user\":\"$email\",\"asset\":\"USD\",\"amount\":\"1000000\",\"confirmations\":1}"
+  signature=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/.*= //')
+  curl -sf -H 'Content-Type: application/json' -H 'X-Provider: bench' -H "X-Signature: $signature" \
+    -d "$body" "http://$addr/v1/webhooks/deposits" >/dev/null
+  tokens+=("$(curl -sf -H 'Content-Type: application/json' -d "$login" "http://$addr/v1/auth/login" |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')")
+  emails+=("$email")
+done
+
+echo "wrk -t1 -c$connections -d${seconds}s, release build, $backend, POST /v1/wallets/transfers"
+BENCH_TOKENS=$(IFS=,; echo "${tokens[*]}") BENCH_EMAILS=$(IFS=,; echo "${emails[*]}") \
+  wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/transfers.lua "http://$addr" |
+  awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /answers other/ {bad=$NF}
+       END {printf "%s transfers/s  p50 %s  p99 %s  refused %s\n", rps, p50, p99, bad}'
+
+kill "$server" && wait "$server" 2>/dev/null || true
+server=
+env "${env_args[@]}" "$binary" audit --data-dir "$work/data"
