@@ -58,6 +58,7 @@ pub async fn claim(
            request_hash = excluded.request_hash, state = 'in_progress', status_code = NULL, content_type = NULL, \
            response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at \
          WHERE api_idempotency_keys.expires_at <= excluded.created_at";
+    let _turn = db.write_turn().await?;
     let done = on_db!(db, pool => sqlx::query(SQL)
         .bind(user)
         .bind(key)
@@ -92,6 +93,7 @@ pub async fn complete(
     const SQL: &str = "UPDATE api_idempotency_keys \
          SET state = 'completed', status_code = $4, content_type = $5, response_body = $6 \
          WHERE user_id = $1 AND idem_key = $2 AND request_hash = $3 AND state = 'in_progress'";
+    let _turn = db.write_turn().await?;
     on_db!(db, pool => sqlx::query(SQL)
         .bind(user)
         .bind(key)
@@ -109,6 +111,7 @@ pub async fn complete(
 pub async fn release(db: &Db, user: Uuid, key: &str, request_hash: &[u8]) -> Result<(), DbError> {
     const SQL: &str = "DELETE FROM api_idempotency_keys \
          WHERE user_id = $1 AND idem_key = $2 AND request_hash = $3 AND state = 'in_progress'";
+    let _turn = db.write_turn().await?;
     on_db!(db, pool => sqlx::query(SQL)
         .bind(user)
         .bind(key)

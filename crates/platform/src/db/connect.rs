@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// How long a SQLite connection waits for another writer before giving up.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens the pool the configuration asks for: PostgreSQL when `database_url` is set, otherwise SQLite in the
 /// data directory (created if needed).
@@ -48,7 +48,7 @@ pub async fn connect(config: &Config) -> Result<Db, DbError> {
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, super::WriteGate::default()))
         }
     }
 }

@@ -12,6 +12,9 @@ mod connect;
 pub use connect::connect;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -31,15 +34,30 @@ impl Backend {
 /// A connection pool on one of the two backends. Cloning is cheap (the pools are reference counted).
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
 
-/// An open transaction on one of the two backends.
+/// An open transaction on one of the two backends. On SQLite it holds the process's write turn until it ends.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// SQLite has one writer at a time. Write transactions of this process take turns here, first come first served,
+/// before `BEGIN IMMEDIATE`: left to SQLite's busy handler, a waiting writer sleeps and polls (up to 100 ms a
+/// time) and can lose the lock again and again to a steady stream of others, which showed as second-long tails.
+#[derive(Debug, Clone, Default)]
+pub struct WriteGate(Arc<Mutex<()>>);
+
+impl WriteGate {
+    /// Waits for the turn as long as SQLite would wait for its lock, then gives up the same way.
+    async fn turn(&self, patience: Duration) -> Result<OwnedMutexGuard<()>, DbError> {
+        tokio::time::timeout(patience, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +93,7 @@ pub struct PoolStats {
 macro_rules! on_db {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($conn) => $body,
+            $crate::db::Db::Sqlite($conn, _) => $body,
             $crate::db::Db::Postgres($conn) => $body,
         }
     };
@@ -86,7 +104,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(tx) => {
+            $crate::db::Tx::Sqlite(tx, _) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -101,7 +119,7 @@ macro_rules! on_tx {
 impl Db {
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -109,7 +127,7 @@ impl Db {
     /// Applies the versioned migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
+            Db::Sqlite(pool, _) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -119,9 +137,22 @@ impl Db {
     /// transaction that reads and then writes fails with `SQLITE_BUSY` under concurrency instead of waiting.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(pool, gate) => {
+                let turn = gate.turn(connect::SQLITE_BUSY_TIMEOUT).await?;
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// The write turn for a single statement run outside a transaction (held until it is dropped): on SQLite the
+    /// same turn a transaction takes, so a hot autocommit write queues with the transactions instead of polling
+    /// SQLite's lock; on PostgreSQL nothing.
+    pub async fn write_turn(&self) -> Result<Option<OwnedMutexGuard<()>>, DbError> {
+        match self {
+            Db::Sqlite(_, gate) => gate.turn(connect::SQLITE_BUSY_TIMEOUT).await.map(Some),
+            Db::Postgres(_) => Ok(None),
+        }
     }
 
     /// A round trip to the database, for readiness.
@@ -146,7 +177,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(tx, _turn) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -154,7 +185,7 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<(), DbError> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Sqlite(tx, _turn) => tx.rollback().await?,
             Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
@@ -162,7 +193,7 @@ impl Tx {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
