@@ -172,16 +172,8 @@ async fn rows_stored_without_a_running_balance_are_replayed() {
 #[tokio::test]
 async fn the_sweep_releases_expired_holds_once_and_the_audit_stays_clean() {
     let f = fixture().await;
-    let (alice, bob) = (user(&f.db).await, user(&f.db).await);
-    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
-    let wallet = f.ledger.wallet(alice, &usd()).await.unwrap().account.id;
-    let out = f
-        .ledger
-        .system_account(&usd(), Purpose::ExternalWithdrawals)
-        .await
-        .unwrap()
-        .account
-        .id;
+    let (alice, wallet, out) = funded_wallet(&f).await;
+    let bob = user(&f.db).await;
     let now = f.clock.now();
     let soon = leg(
         wallet,

@@ -130,6 +130,9 @@ fn action_parts(action: Action) -> (&'static str, Option<Uuid>, Option<DateTime<
     }
 }
 
+/// Selects the account of an owner (`$3`, or none when `$4` is true) for an asset (`$1`) and purpose (`$2`).
+const BY_KEY: &str = "asset = $1 AND purpose = $2 AND (owner_id = $3 OR (owner_id IS NULL AND $4))";
+
 /// The account of `owner` (none for a system account) for `asset` and `purpose`, created empty if missing. In
 /// the caller's transaction, so an account made for a movement that is then refused disappears with it.
 pub(crate) async fn ensure_account(
@@ -154,8 +157,7 @@ pub(crate) async fn ensure_account(
     .map(|_| ()))?;
     let backend = tx.backend();
     let sql = AssertSqlSafe(format!(
-        "SELECT {} FROM ledger_accounts WHERE asset = $1 AND purpose = $2 \
-         AND (owner_id = $3 OR (owner_id IS NULL AND $4))",
+        "SELECT {} FROM ledger_accounts WHERE {BY_KEY}",
         account_columns(backend)
     ));
     let row: Option<AccountRow> = on_tx!(&mut *tx, conn => sqlx::query_as(sql)
@@ -176,10 +178,8 @@ pub(crate) async fn find_account(
     asset: &AssetCode,
     purpose: Purpose,
 ) -> Result<Option<AccountId>, LedgerError> {
-    let id: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT id FROM ledger_accounts WHERE asset = $1 AND purpose = $2 \
-         AND (owner_id = $3 OR (owner_id IS NULL AND $4))"
-    )
+    let sql = AssertSqlSafe(format!("SELECT id FROM ledger_accounts WHERE {BY_KEY}"));
+    let id: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(sql)
     .bind(asset.as_str())
     .bind(purpose.as_str())
     .bind(owner)
