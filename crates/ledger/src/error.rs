@@ -35,3 +35,9 @@ impl From<sqlx::Error> for LedgerError {
         LedgerError::Db(DbError::Sqlx(e))
     }
 }
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError::Db(DbError::Direct(e))
+    }
+}

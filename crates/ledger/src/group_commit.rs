@@ -11,7 +11,7 @@
 //! instance's writer), every batch of the group is applied again alone, in its own transaction. That is safe
 //! because every transfer carries its caller-chosen id: a batch that did commit answers with its first result.
 
-use crate::posting::{BatchResult, Leg, Posted};
+use crate::posting::{BatchResult, Leg, Needs, Outcome, Posted};
 use crate::service::Movement;
 use crate::{Ledger, LedgerError, store};
 use std::sync::{Arc, OnceLock};
@@ -120,8 +120,7 @@ impl Ledger {
     }
 
     async fn write_group(&self, jobs: Vec<Job>) {
-        let batches: Vec<(&[Leg], Movement<'_>)> = jobs.iter().map(|j| (&j.legs[..], j.movement.borrow())).collect();
-        match self.apply_group(&batches).await {
+        match self.apply_group(&jobs).await {
             Ok(results) => {
                 for (job, result) in jobs.into_iter().zip(results) {
                     let _ = job.reply.send(result);
@@ -137,16 +136,46 @@ impl Ledger {
         }
     }
 
-    /// Applies `batches` in order in one transaction, committed only if one of them wrote something.
-    async fn apply_group(&self, batches: &[(&[Leg], Movement<'_>)]) -> Result<Vec<BatchResult>, LedgerError> {
+    /// Applies the jobs' batches in order in one transaction, committed only if one of them wrote something.
+    async fn apply_group(&self, jobs: &[Job]) -> Result<Vec<BatchResult>, LedgerError> {
+        if let Some(writer) = self.db().sqlite_writer() {
+            let owned: Vec<(Arc<[Leg]>, OwnedMovement)> =
+                jobs.iter().map(|j| (j.legs.clone(), j.movement.clone())).collect();
+            let ledger = self.clone();
+            return writer
+                .write(move |connection| ledger.apply_group_direct(connection, &owned))
+                .await?;
+        }
+        let batches: Vec<(&[Leg], Movement<'_>)> = jobs.iter().map(|j| (&j.legs[..], j.movement.borrow())).collect();
         let mut tx = self.db().begin().await?;
-        let Posted { results, wrote } = self.apply_batches_in(&mut tx, batches).await?;
+        let Posted { results, wrote } = self.apply_batches_in(&mut tx, &batches).await?;
         if wrote {
             tx.commit().await?;
         } else {
             tx.rollback().await?;
         }
         Ok(results)
+    }
+
+    /// [`Self::apply_group`] on SQLite's direct writer connection: the same reads, the same in-memory application
+    /// and the same rows as [`Self::apply_batches_in`], without a hand-off per statement.
+    fn apply_group_direct(
+        &self,
+        connection: &mut rusqlite::Connection,
+        owned: &[(Arc<[Leg]>, OwnedMovement)],
+    ) -> Result<Vec<BatchResult>, LedgerError> {
+        let batches: Vec<(&[Leg], Movement<'_>)> = owned.iter().map(|(legs, m)| (&legs[..], m.borrow())).collect();
+        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let needs = Needs::of(&batches);
+        let loaded = store::direct::load(&tx, &needs)?;
+        // Read once the write lock is held, so the journal's times follow its order.
+        let now = self.now();
+        let outcome = Outcome::apply(&batches, &needs, loaded, now)?;
+        if outcome.wrote() {
+            store::direct::save(&tx, &outcome, now)?;
+            tx.commit()?;
+        }
+        Ok(outcome.results)
     }
 
     /// Applies `legs` as one batch in a transaction of its own: the path of a group that failed as a whole. The

@@ -16,7 +16,7 @@ use crate::store::bulk::{self, AccountKey};
 use crate::{Asset, Ledger, LedgerError};
 use chrono::{DateTime, Utc};
 use money::{Amount, AssetCode, Precision};
-use platform::audit::{self, AuditRecord, Outcome};
+use platform::audit::{self, AuditRecord, Outcome as AuditOutcome};
 use platform::{Tx, outbox};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -131,45 +131,123 @@ impl Ledger {
         tx: &mut Tx,
         batches: &[(&[Leg], Movement<'_>)],
     ) -> Result<Posted, LedgerError> {
-        let legs = || batches.iter().flat_map(|(legs, _)| legs.iter());
-
-        let codes: Vec<AssetCode> = legs()
-            .map(|l| l.request.asset)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let assets: BTreeMap<AssetCode, Asset> = crate::assets::store::many(tx, &codes)
-            .await?
-            .into_iter()
-            .map(|a| (a.code, a))
-            .collect();
-
-        let keys: Vec<AccountKey> = legs()
-            .flat_map(Leg::keys)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut ids = bulk::find_accounts(tx, &keys).await?;
-        let named: Vec<AccountId> = legs()
-            .flat_map(|l| [l.debit, l.credit])
-            .filter_map(|side| match side {
-                Side::Account(id) => Some(id),
-                _ => None,
-            })
-            .chain(ids.values().copied())
-            .collect();
-        let loaded = bulk::lock_accounts(tx, &named).await?;
+        let needs = Needs::of(batches);
+        let assets = crate::assets::store::many(tx, &needs.codes).await?;
+        let ids = bulk::find_accounts(tx, &needs.keys).await?;
+        let named: Vec<AccountId> = needs.named.iter().chain(ids.values()).copied().collect();
+        let accounts = bulk::lock_accounts(tx, &named).await?;
         // Read after the locks, so the journal's times follow its order.
         let now = self.now();
+        let applied = bulk::applied_transfers(tx, &needs.transfer_ids).await?;
+        let loaded = Loaded {
+            assets,
+            ids,
+            accounts,
+            applied,
+        };
+        let outcome = Outcome::apply(batches, &needs, loaded, now)?;
+        if !outcome.wrote() {
+            return Ok(Posted {
+                results: outcome.results,
+                wrote: false,
+            });
+        }
+        bulk::write_accounts(tx, &outcome.accounts_to_write(), now).await?;
+        bulk::insert_transfers(tx, &outcome.transfers()).await?;
+        let holds = outcome.holds();
+        if !holds.is_empty() {
+            bulk::save_holds(tx, &holds, now).await?;
+        }
+        if !outcome.writes.events.is_empty() {
+            outbox::enqueue_many(tx, &outcome.writes.events, now).await?;
+        }
+        audit::record_many(tx, &outcome.writes.audit).await?;
+        Ok(Posted {
+            results: outcome.results,
+            wrote: true,
+        })
+    }
+}
 
-        // Accounts named that do not exist yet: made in memory, written only if a transfer moves them.
-        let mut created: BTreeMap<AccountId, StoredAccount> = BTreeMap::new();
-        for key in &keys {
+/// What a group of batches reads before it is applied.
+pub(crate) struct Needs {
+    /// The assets the legs move.
+    pub codes: Vec<AssetCode>,
+    /// The accounts the legs name by key (a user's wallet, a system account), in key order.
+    pub keys: Vec<AccountKey>,
+    /// The accounts the legs name by id.
+    pub named: Vec<AccountId>,
+    /// The legs' own transfer ids and the holds they settle: those already applied answer as before.
+    pub transfer_ids: Vec<TransferId>,
+}
+
+impl Needs {
+    pub(crate) fn of(batches: &[(&[Leg], Movement<'_>)]) -> Needs {
+        let legs = || batches.iter().flat_map(|(legs, _)| legs.iter());
+        Needs {
+            codes: sorted(legs().map(|l| l.request.asset)),
+            keys: sorted(legs().flat_map(Leg::keys)),
+            named: sorted(legs().flat_map(|l| [l.debit, l.credit]).filter_map(|side| match side {
+                Side::Account(id) => Some(id),
+                _ => None,
+            })),
+            transfer_ids: sorted(
+                legs()
+                    .flat_map(|l| [Some(l.request.id), l.request.action.settles()])
+                    .flatten(),
+            ),
+        }
+    }
+}
+
+/// `items` in order, each once.
+fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
+    items.collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// What was read for a group: the rows its [`Needs`] name that exist.
+pub(crate) struct Loaded {
+    pub assets: Vec<Asset>,
+    /// The id of every key that names an existing account.
+    pub ids: BTreeMap<AccountKey, AccountId>,
+    /// Every existing account the group names, by key or by id.
+    pub accounts: BTreeMap<AccountId, StoredAccount>,
+    pub applied: Vec<(Transfer, Option<PendingState>)>,
+}
+
+/// A group applied in memory: each batch's result, and what the group writes.
+pub(crate) struct Outcome<'a> {
+    pub results: Vec<BatchResult>,
+    books: Books,
+    /// Every account the group names as it was before the group, including the ones it creates.
+    before: BTreeMap<AccountId, StoredAccount>,
+    created: BTreeSet<AccountId>,
+    pub writes: Writes<'a>,
+}
+
+impl<'a> Outcome<'a> {
+    /// Applies `batches` one after another to the books `loaded` holds, at `now`. Accounts named by a key that
+    /// does not exist yet are made here, in memory.
+    pub(crate) fn apply(
+        batches: &[(&[Leg], Movement<'a>)],
+        needs: &Needs,
+        loaded: Loaded,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<'a>, LedgerError> {
+        let Loaded {
+            assets,
+            mut ids,
+            accounts: mut before,
+            applied,
+        } = loaded;
+        let assets: BTreeMap<AssetCode, Asset> = assets.into_iter().map(|a| (a.code, a)).collect();
+        let mut created = BTreeSet::new();
+        for key in &needs.keys {
             if !ids.contains_key(key) {
                 let (owner, asset, purpose) = *key;
                 let id = AccountId(Uuid::now_v7());
                 let account = Account::new(id, asset, purpose.no_overdraft());
-                created.insert(
+                before.insert(
                     id,
                     StoredAccount {
                         account,
@@ -177,30 +255,21 @@ impl Ledger {
                         purpose,
                     },
                 );
+                created.insert(id);
                 ids.insert(*key, id);
             }
         }
-        let stored: BTreeMap<AccountId, &StoredAccount> =
-            loaded.iter().chain(created.iter()).map(|(id, s)| (*id, s)).collect();
-
-        let transfer_ids: Vec<TransferId> = legs()
-            .flat_map(|l| [Some(l.request.id), l.request.action.settles()])
-            .flatten()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
         let mut books = Books::new();
-        for account in stored.values() {
-            books.insert_account(account.account.clone());
+        for stored in before.values() {
+            books.insert_account(stored.account.clone());
         }
-        for (transfer, state) in bulk::applied_transfers(tx, &transfer_ids).await? {
+        for (transfer, state) in applied {
             books.insert_applied(transfer, state);
         }
-
         let context = Context {
             assets: &assets,
             ids: &ids,
-            stored: &stored,
+            stored: &before,
             now,
         };
         let mut writes = Writes {
@@ -211,17 +280,60 @@ impl Ledger {
         for (legs, movement) in batches {
             results.push(context.apply_batch(&mut books, &mut writes, legs, *movement)?);
         }
-        if writes.transfers.is_empty() {
-            return Ok(Posted { results, wrote: false });
-        }
-        writes.save(tx, &books, &stored, &created, now).await?;
-        Ok(Posted { results, wrote: true })
+        Ok(Outcome {
+            results,
+            books,
+            before,
+            created,
+            writes,
+        })
+    }
+
+    /// Whether any batch applied a new transfer: otherwise there is nothing to write.
+    pub(crate) fn wrote(&self) -> bool {
+        !self.writes.transfers.is_empty()
+    }
+
+    /// The accounts to write, each as it was and as it is now: a created account once a new transfer moves it, an
+    /// existing one when its totals changed.
+    pub(crate) fn accounts_to_write(&self) -> Vec<(&StoredAccount, &Account)> {
+        self.before
+            .iter()
+            .filter_map(|(id, before)| {
+                let after = self.books.account(*id)?;
+                let write = if self.created.contains(id) {
+                    self.writes.used.contains(id)
+                } else {
+                    before.account != *after
+                };
+                write.then_some((before, after))
+            })
+            .collect()
+    }
+
+    /// Whether the group creates account `id` (it is inserted, not updated).
+    pub(crate) fn creates(&self, id: AccountId) -> bool {
+        self.created.contains(&id)
+    }
+
+    /// The new transfers in journal order, with their accounts' posted balances once applied.
+    pub(crate) fn transfers(&self) -> Vec<(&Transfer, (i128, i128))> {
+        self.writes.transfers.iter().map(|(t, a)| (t, *a)).collect()
+    }
+
+    /// Where each hold the group created or settled stands now.
+    pub(crate) fn holds(&self) -> Vec<(TransferId, PendingState)> {
+        self.writes
+            .holds
+            .iter()
+            .filter_map(|id| self.books.pending_state(*id).map(|s| (*id, s)))
+            .collect()
     }
 }
 
 /// What the batches write once every one of them has been applied in memory.
 #[derive(Default)]
-struct Writes<'a> {
+pub(crate) struct Writes<'a> {
     /// The posted balance of every account, carried transfer by transfer into the journal rows.
     running: Running,
     /// New transfers in journal order, with their accounts' posted balances once applied.
@@ -230,55 +342,15 @@ struct Writes<'a> {
     holds: BTreeSet<TransferId>,
     /// Accounts a new transfer moves.
     used: BTreeSet<AccountId>,
-    events: Vec<(&'static str, serde_json::Value)>,
-    audit: Vec<AuditRecord<'a>>,
-}
-
-impl Writes<'_> {
-    async fn save(
-        self,
-        tx: &mut Tx,
-        books: &Books,
-        stored: &BTreeMap<AccountId, &StoredAccount>,
-        created: &BTreeMap<AccountId, StoredAccount>,
-        now: DateTime<Utc>,
-    ) -> Result<(), LedgerError> {
-        let mut accounts = Vec::new();
-        for (id, before) in stored {
-            let Some(after) = books.account(*id) else { continue };
-            let write = if created.contains_key(id) {
-                self.used.contains(id)
-            } else {
-                before.account != *after
-            };
-            if write {
-                accounts.push((*before, after));
-            }
-        }
-        bulk::write_accounts(tx, &accounts, now).await?;
-        let transfers: Vec<(&Transfer, (i128, i128))> = self.transfers.iter().map(|(t, a)| (t, *a)).collect();
-        bulk::insert_transfers(tx, &transfers).await?;
-        let holds: Vec<(TransferId, PendingState)> = self
-            .holds
-            .iter()
-            .filter_map(|id| books.pending_state(*id).map(|s| (*id, s)))
-            .collect();
-        if !holds.is_empty() {
-            bulk::save_holds(tx, &holds, now).await?;
-        }
-        if !self.events.is_empty() {
-            outbox::enqueue_many(tx, &self.events, now).await?;
-        }
-        audit::record_many(tx, &self.audit).await?;
-        Ok(())
-    }
+    pub events: Vec<(&'static str, serde_json::Value)>,
+    pub audit: Vec<AuditRecord<'a>>,
 }
 
 /// What every batch is applied against.
 struct Context<'c> {
     assets: &'c BTreeMap<AssetCode, Asset>,
     ids: &'c BTreeMap<AccountKey, AccountId>,
-    stored: &'c BTreeMap<AccountId, &'c StoredAccount>,
+    stored: &'c BTreeMap<AccountId, StoredAccount>,
     now: DateTime<Utc>,
 }
 
@@ -411,7 +483,7 @@ fn audit_record<'a>(
         target: new.first().map(|t| t.request.id.0.to_string()),
         ip: movement.ip,
         request_id: movement.request_id,
-        outcome: Outcome::Success,
+        outcome: AuditOutcome::Success,
         details: json!({ "transfers": details }),
         at: now,
     }

@@ -84,6 +84,28 @@ pub async fn record_many(tx: &mut Tx, records: &[AuditRecord<'_>]) -> Result<(),
     Ok(())
 }
 
+/// [`record_many`] on SQLite's direct writer connection (see [`crate::db::direct`]), inside its open transaction.
+pub fn record_many_direct(connection: &rusqlite::Connection, records: &[AuditRecord<'_>]) -> Result<(), DbError> {
+    use crate::db::direct::time_text;
+    let mut insert = connection.prepare_cached(
+        "INSERT INTO audit_log (at, actor_id, action, target, ip, request_id, outcome, details) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )?;
+    for r in records {
+        insert.execute(rusqlite::params![
+            time_text(r.at),
+            r.actor,
+            r.action,
+            r.target.as_deref(),
+            r.ip,
+            r.request_id,
+            r.outcome.as_str(),
+            r.details.to_string(),
+        ])?;
+    }
+    Ok(())
+}
+
 /// Which records a listing returns, newest first; `before` is the last id of the previous page.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -52,6 +52,20 @@ pub async fn enqueue_many(
     Ok(())
 }
 
+/// [`enqueue_many`] on SQLite's direct writer connection (see [`crate::db::direct`]), inside its open transaction.
+pub fn enqueue_many_direct(
+    connection: &rusqlite::Connection,
+    events: &[(&str, serde_json::Value)],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let mut insert = connection.prepare_cached("INSERT INTO outbox (subject, payload, created_at) VALUES (?, ?, ?)")?;
+    let now = crate::db::direct::time_text(now);
+    for (subject, payload) in events {
+        insert.execute(rusqlite::params![subject, payload.to_string(), now])?;
+    }
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct OutboxRow {
     id: i64,

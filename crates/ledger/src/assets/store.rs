@@ -69,3 +69,27 @@ pub(crate) async fn many(tx: &mut platform::Tx, codes: &[AssetCode]) -> Result<V
     })?;
     rows.into_iter().map(Asset::try_from).collect()
 }
+
+/// [`many`] on SQLite's direct writer connection, inside its open transaction.
+pub(crate) fn many_direct(connection: &rusqlite::Connection, codes: &[AssetCode]) -> Result<Vec<Asset>, LedgerError> {
+    let mut select =
+        connection.prepare_cached("SELECT code, name, kind, precision, enabled FROM assets WHERE code = ?")?;
+    let mut assets = Vec::with_capacity(codes.len());
+    for code in codes {
+        let row = select.query_row([code.as_str()], |r| {
+            Ok(AssetRow {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                precision: r.get(3)?,
+                enabled: r.get(4)?,
+            })
+        });
+        match row {
+            Ok(row) => assets.push(Asset::try_from(row)?),
+            Err(rusqlite::Error::QueryReturnedNoRows) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(assets)
+}

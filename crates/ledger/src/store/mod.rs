@@ -3,6 +3,7 @@
 
 pub(crate) mod bulk;
 pub(crate) mod deposits;
+pub(crate) mod direct;
 pub(crate) mod history;
 mod sql;
 pub(crate) mod withdrawals;

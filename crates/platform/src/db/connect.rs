@@ -42,13 +42,17 @@ pub async fn connect(config: &Config) -> Result<Db, DbError> {
                 // 32 MiB of page cache per connection (the default is 2 MiB): the ledger's indexes are read at
                 // random, and a miss is a system call.
                 .pragma("cache_size", "-32768")
+                .pragma("wal_autocheckpoint", super::checkpoint::COMMIT_CHECKPOINT_PAGES)
                 .row_buffer_size(4096);
             let pool = SqlitePoolOptions::new()
                 .max_connections(config.db_max_connections)
                 .acquire_timeout(acquire_timeout)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
-            Ok(Db::Sqlite(pool, super::WriteGate::default()))
+            let turns = std::sync::Arc::default();
+            super::checkpoint::spawn(options, std::sync::Arc::downgrade(&turns));
+            let direct = super::direct::DirectWriter::open(&config.sqlite_path(), SQLITE_BUSY_TIMEOUT).await?;
+            Ok(Db::Sqlite(pool, super::SqliteWriter { turns, direct }))
         }
     }
 }

@@ -7,7 +7,9 @@
 //! nothing else.
 
 pub mod bulk;
+mod checkpoint;
 mod connect;
+pub mod direct;
 
 pub use connect::connect;
 
@@ -34,7 +36,7 @@ impl Backend {
 /// A connection pool on one of the two backends. Cloning is cheap (the pools are reference counted).
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool, WriteGate),
+    Sqlite(SqlitePool, SqliteWriter),
     Postgres(PgPool),
 }
 
@@ -48,15 +50,30 @@ pub enum Tx {
 /// SQLite has one writer at a time. Write transactions of this process take turns here, first come first served,
 /// before `BEGIN IMMEDIATE`: left to SQLite's busy handler, a waiting writer sleeps and polls (up to 100 ms a
 /// time) and can lose the lock again and again to a steady stream of others, which showed as second-long tails.
-#[derive(Debug, Clone, Default)]
-pub struct WriteGate(Arc<Mutex<()>>);
+/// It also holds the [direct writer](direct), which takes the same turns.
+#[derive(Debug, Clone)]
+pub struct SqliteWriter {
+    turns: Arc<Mutex<()>>,
+    direct: direct::DirectWriter,
+}
 
-impl WriteGate {
+impl SqliteWriter {
     /// Waits for the turn as long as SQLite would wait for its lock, then gives up the same way.
     async fn turn(&self, patience: Duration) -> Result<OwnedMutexGuard<()>, DbError> {
-        tokio::time::timeout(patience, self.0.clone().lock_owned())
+        tokio::time::timeout(patience, self.turns.clone().lock_owned())
             .await
             .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))
+    }
+
+    /// Runs `work` on the direct writer's connection in this process's write turn. `work` opens and ends its own
+    /// transaction (`BEGIN IMMEDIATE`, as every writer here).
+    pub async fn write<R, F>(&self, work: F) -> Result<R, DbError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> R + Send + 'static,
+    {
+        let _turn = self.turn(connect::SQLITE_BUSY_TIMEOUT).await?;
+        self.direct.run(work).await
     }
 }
 
@@ -71,12 +88,22 @@ pub enum DbError {
     /// A statement built wrongly by the code that asked for it, caught before it reached the database.
     #[error("malformed statement: {0}")]
     Malformed(String),
+    /// An error of the direct writer's connection (see [`direct`]).
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
 }
 
 impl DbError {
     /// True when the error is a violated unique constraint, which callers usually turn into a conflict.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            DbError::Direct(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            _ => false,
+        }
     }
 }
 
@@ -137,8 +164,8 @@ impl Db {
     /// transaction that reads and then writes fails with `SQLITE_BUSY` under concurrency instead of waiting.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match self {
-            Db::Sqlite(pool, gate) => {
-                let turn = gate.turn(connect::SQLITE_BUSY_TIMEOUT).await?;
+            Db::Sqlite(pool, writer) => {
+                let turn = writer.turn(connect::SQLITE_BUSY_TIMEOUT).await?;
                 Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
@@ -150,8 +177,16 @@ impl Db {
     /// SQLite's lock; on PostgreSQL nothing.
     pub async fn write_turn(&self) -> Result<Option<OwnedMutexGuard<()>>, DbError> {
         match self {
-            Db::Sqlite(_, gate) => gate.turn(connect::SQLITE_BUSY_TIMEOUT).await.map(Some),
+            Db::Sqlite(_, writer) => writer.turn(connect::SQLITE_BUSY_TIMEOUT).await.map(Some),
             Db::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// SQLite's writer (its write turns and direct connection); none on PostgreSQL.
+    pub fn sqlite_writer(&self) -> Option<&SqliteWriter> {
+        match self {
+            Db::Sqlite(_, writer) => Some(writer),
+            Db::Postgres(_) => None,
         }
     }
 

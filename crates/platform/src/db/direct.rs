@@ -1,0 +1,120 @@
+//! SQLite's direct writer: one connection, opened through `rusqlite` on a thread of its own, for the hottest write
+//! path (the ledger's group commit). Through sqlx every statement, and every row read, crosses from the async
+//! caller to the driver's worker thread and back, and each value read is copied once more; for a group of a
+//! thousand transfers those hand-offs cost more than SQLite's own work. Here a whole unit of work (a closure that
+//! opens, fills and commits its transaction) runs on the connection's thread with cached prepared statements, and
+//! only its result crosses back.
+//!
+//! It is a second connection to the same database file, so it takes the same write turn as every other writer of
+//! the process ([`super::SqliteWriter::write`]); readers on the pool see what it commits like any other commit.
+
+use super::DbError;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::Connection;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The writer thread's queue. Cloning shares the one thread, which ends when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct DirectWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl DirectWriter {
+    /// Opens the connection on a new thread, with the settings the pool's connections have.
+    pub(super) async fn open(path: &Path, busy_timeout: std::time::Duration) -> Result<DirectWriter, DbError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (opened, outcome) = oneshot::channel();
+        let path = path.to_owned();
+        std::thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn(move || {
+                let mut connection = match configure(&path, busy_timeout) {
+                    Ok(connection) => {
+                        let _ = opened.send(Ok(()));
+                        connection
+                    }
+                    Err(error) => {
+                        let _ = opened.send(Err(error));
+                        return;
+                    }
+                };
+                while let Ok(job) = queue.recv() {
+                    if catch_unwind(AssertUnwindSafe(|| job(&mut connection))).is_err() && !connection.is_autocommit() {
+                        // A job that panicked mid-transaction must not leave it open for the next one.
+                        let _ = connection.execute_batch("ROLLBACK");
+                    }
+                }
+            })
+            .map_err(|e| DbError::Open(format!("cannot start the SQLite writer thread: {e}")))?;
+        outcome
+            .await
+            .map_err(|_| DbError::Open("the SQLite writer thread stopped while opening".to_owned()))??;
+        Ok(DirectWriter { jobs })
+    }
+
+    /// Runs `work` on the writer's connection and returns what it returns.
+    pub(super) async fn run<R, F>(&self, work: F) -> Result<R, DbError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> R + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |connection| {
+                let _ = reply.send(work(connection));
+            }))
+            .map_err(|_| DbError::Open("the SQLite writer thread has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| DbError::Open("a unit of work on the SQLite writer thread panicked".to_owned()))
+    }
+}
+
+fn configure(path: &Path, busy_timeout: std::time::Duration) -> Result<Connection, DbError> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(busy_timeout)?;
+    // The same settings as the pool's connections (see `connect`): durable commits, enforced foreign keys.
+    connection.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {};",
+        super::checkpoint::COMMIT_CHECKPOINT_PAGES
+    ))?;
+    Ok(connection)
+}
+
+/// A time as sqlx stores it on SQLite (RFC 3339 text), so rows written here read back through sqlx unchanged.
+pub fn time_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// Column `index` of `row`, a time as [`time_text`] or sqlx wrote it, or NULL.
+pub fn time_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let Some(text) = row.get::<_, Option<String>>(index)? else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_as_sqlx_writes_them_and_read_back() {
+        let at = DateTime::parse_from_rfc3339("2026-11-30T17:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(time_text(at), "2026-11-30T17:00:00.123456+00:00");
+        let connection = Connection::open_in_memory().unwrap();
+        let read = |text: &str| connection.query_row("SELECT ?", [text], |r| time_at(r, 0));
+        assert_eq!(read(&time_text(at)).unwrap(), Some(at));
+        assert!(read("yesterday").is_err());
+    }
+}
