@@ -1,0 +1,115 @@
+//! SQLite's direct writer: it takes the same write turns as the pool's transactions, what it commits reads back
+//! through sqlx as if sqlx had written it, and a unit of work that fails halfway leaves nothing behind. SQLite
+//! only, whatever the environment names: PostgreSQL has no direct writer.
+
+use chrono::{DateTime, Utc};
+use platform::audit::{AuditRecord, Outcome};
+use platform::{Config, Db, outbox};
+use serde_json::json;
+use std::time::Duration;
+use uuid::Uuid;
+
+async fn sqlite() -> (Db, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = Config {
+        data_dir: dir.path().to_owned(),
+        ..Config::default()
+    };
+    let db = platform::db::connect(&config).await.expect("database opens");
+    db.migrate().await.expect("migrations apply");
+    (db, dir)
+}
+
+fn at() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T12:34:56.789012Z")
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+#[tokio::test]
+async fn a_direct_write_waits_for_the_open_transaction_and_reads_back_through_sqlx() {
+    let (db, _dir) = sqlite().await;
+    let writer = db.sqlite_writer().expect("SQLite has a direct writer").clone();
+    let tx = db.begin().await.expect("a pool transaction");
+
+    let events = vec![("wallet.balance_changed", json!({ "total": "1.50", "transfers": [] }))];
+    let actor = Uuid::now_v7();
+    let write = tokio::spawn(async move {
+        writer
+            .write(move |connection| -> Result<(), platform::DbError> {
+                let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                outbox::enqueue_many_direct(&tx, &events, at())?;
+                let record = AuditRecord {
+                    actor: Some(actor),
+                    action: "test.direct",
+                    target: Some("target".to_owned()),
+                    ip: Some("127.0.0.1"),
+                    request_id: None,
+                    outcome: Outcome::Success,
+                    details: json!({ "n": 1 }),
+                    at: at(),
+                };
+                platform::audit::record_many_direct(&tx, &[record])?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !write.is_finished(),
+        "the direct write ran while a transaction held the turn"
+    );
+    tx.rollback().await.expect("rollback");
+    write.await.expect("task").expect("write ran").expect("write committed");
+
+    let events = outbox::read_after(&db, 0, 10).await.expect("events read");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].subject, "wallet.balance_changed");
+    assert_eq!(events[0].payload, json!({ "total": "1.50", "transfers": [] }));
+    assert_eq!(events[0].created_at, at());
+    let records = platform::audit::list(&db, &platform::audit::AuditFilter::default(), 10)
+        .await
+        .expect("audit read");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].actor_id, Some(actor));
+    assert_eq!(records[0].at, at());
+    assert_eq!(records[0].details.0, json!({ "n": 1 }));
+    let by_actor = platform::audit::AuditFilter {
+        actor: Some(actor),
+        ..Default::default()
+    };
+    let found = platform::audit::list(&db, &by_actor, 10).await.expect("audit read");
+    assert_eq!(found.len(), 1, "the actor's blob matches as sqlx binds it");
+}
+
+#[tokio::test]
+async fn a_unit_of_work_that_panics_mid_transaction_leaves_nothing_and_the_writer_goes_on() {
+    let (db, _dir) = sqlite().await;
+    let writer = db.sqlite_writer().expect("SQLite has a direct writer");
+    let events = vec![("test.event", json!({}))];
+    let panicked = writer
+        .write(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .expect("begin");
+            outbox::enqueue_many_direct(&tx, &events, at()).expect("insert");
+            // The transaction is leaked rather than dropped, so only the writer's own clean-up can end it.
+            std::mem::forget(tx);
+            panic!("a unit of work failed halfway");
+        })
+        .await;
+    assert!(panicked.is_err(), "a panic answers as an error");
+
+    let committed = writer
+        .write(|connection| -> Result<bool, platform::DbError> {
+            let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.commit()?;
+            Ok(connection.is_autocommit())
+        })
+        .await
+        .expect("the writer still runs")
+        .expect("a new transaction begins");
+    assert!(committed);
+    assert!(outbox::read_after(&db, 0, 10).await.expect("events read").is_empty());
+}
