@@ -8,14 +8,11 @@ use crate::books::{Account, AccountId, PendingState, Transfer, TransferId};
 use crate::service::{Purpose, StoredAccount};
 use chrono::{DateTime, Utc};
 use money::AssetCode;
-use platform::db::bulk::{Column, Statement, Value, parameter, placeholders};
+use platform::db::bulk::{Column, IN_LIST_MAX, Statement, Value, padded_in_list, parameter, placeholders};
 use platform::{Tx, on_tx};
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// Most parameters one `IN (…)` list carries.
-const IN_CHUNK: usize = 256;
 
 /// Which account a side of a movement names before it has an id: a user's wallet or a system account.
 pub(crate) type AccountKey = (Option<Uuid>, AssetCode, Purpose);
@@ -41,7 +38,8 @@ pub(crate) async fn find_accounts(
     }
     let backend = tx.backend();
     for (asset, owners) in wallets {
-        for chunk in owners.chunks(IN_CHUNK) {
+        for chunk in owners.chunks(IN_LIST_MAX) {
+            let chunk = padded_in_list(chunk);
             let sql = AssertSqlSafe(format!(
                 "SELECT owner_id, id FROM ledger_accounts WHERE asset = {} AND purpose = 'wallet' \
                  AND owner_id IN ({})",
@@ -50,7 +48,7 @@ pub(crate) async fn find_accounts(
             ));
             let rows: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, conn => {
                 let mut query = sqlx::query_as(sql).bind(asset.as_str());
-                for owner in chunk {
+                for owner in &chunk {
                     query = query.bind(*owner);
                 }
                 query.fetch_all(conn).await
@@ -74,7 +72,8 @@ pub(crate) async fn lock_accounts(
     sorted.dedup();
     let backend = tx.backend();
     let mut accounts = BTreeMap::new();
-    for chunk in sorted.chunks(IN_CHUNK) {
+    for chunk in sorted.chunks(IN_LIST_MAX) {
+        let chunk = padded_in_list(chunk);
         let sql = AssertSqlSafe(format!(
             "SELECT {} FROM ledger_accounts WHERE id IN ({}) ORDER BY id{}",
             account_columns(backend),
@@ -83,7 +82,7 @@ pub(crate) async fn lock_accounts(
         ));
         let rows: Vec<AccountRow> = on_tx!(&mut *tx, conn => {
             let mut query = sqlx::query_as(sql);
-            for id in chunk {
+            for id in &chunk {
                 query = query.bind(id.0);
             }
             query.fetch_all(conn).await
@@ -103,7 +102,8 @@ pub(crate) async fn applied_transfers(
 ) -> Result<Vec<(Transfer, Option<PendingState>)>, LedgerError> {
     let backend = tx.backend();
     let mut transfers = Vec::new();
-    for chunk in ids.chunks(IN_CHUNK) {
+    for chunk in ids.chunks(IN_LIST_MAX) {
+        let chunk = padded_in_list(chunk);
         let list = placeholders(backend, 1, chunk.len());
         let sql = AssertSqlSafe(format!(
             "SELECT {} FROM ledger_transfers WHERE id IN ({list})",
@@ -111,7 +111,7 @@ pub(crate) async fn applied_transfers(
         ));
         let rows: Vec<TransferRow> = on_tx!(&mut *tx, conn => {
             let mut query = sqlx::query_as(sql);
-            for id in chunk {
+            for id in &chunk {
                 query = query.bind(id.0);
             }
             query.fetch_all(conn).await
@@ -124,7 +124,7 @@ pub(crate) async fn applied_transfers(
         ));
         let states: Vec<(Uuid, String)> = on_tx!(&mut *tx, conn => {
             let mut query = sqlx::query_as(sql);
-            for id in chunk {
+            for id in &chunk {
                 query = query.bind(id.0);
             }
             query.fetch_all(conn).await

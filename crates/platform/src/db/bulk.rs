@@ -132,6 +132,24 @@ pub fn placeholders(backend: Backend, start: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Most values one `IN (…)` list carries.
+pub const IN_LIST_MAX: usize = 256;
+
+/// `values` (at most [`IN_LIST_MAX`]) padded by repeating the last one to the next of a few fixed lengths, which
+/// changes nothing an `IN (…)` list matches but keeps the number of distinct statement texts small: every new text
+/// is parsed and planned again, and a stream of them pushes the drivers' cached statements out.
+pub fn padded_in_list<T: Copy>(values: &[T]) -> Vec<T> {
+    let length = [1, 4, 16, 64, IN_LIST_MAX]
+        .into_iter()
+        .find(|length| *length >= values.len())
+        .unwrap_or(values.len());
+    let mut padded = values.to_vec();
+    if let Some(last) = values.last() {
+        padded.resize(length, *last);
+    }
+    padded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +171,14 @@ mod tests {
         );
         assert_eq!(placeholders(Backend::Postgres, 3, 3), "$3, $4, $5");
         assert_eq!(placeholders(Backend::Sqlite, 3, 3), "?, ?, ?");
+    }
+
+    #[test]
+    fn in_lists_are_padded_with_their_last_value_to_a_few_lengths() {
+        assert_eq!(padded_in_list::<u8>(&[]), Vec::<u8>::new());
+        assert_eq!(padded_in_list(&[7]), vec![7]);
+        assert_eq!(padded_in_list(&[1, 2]), vec![1, 2, 2, 2]);
+        assert_eq!(padded_in_list(&[0; 17]).len(), 64);
+        assert_eq!(padded_in_list(&[0; 256]).len(), 256);
     }
 }
