@@ -234,6 +234,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(routes::wallets::router())
         .merge(routes::wallet_history::router())
         .merge(routes::withdrawals::router())
+        .merge(routes::deposits::router())
         .merge(routes::withdrawal_destinations::router())
         .merge(routes::admin_withdrawals::router())
         .merge(routes::admin_deposits::router())

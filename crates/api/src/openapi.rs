@@ -6,7 +6,7 @@ use crate::routes::wallet_history;
 use crate::routes::webhooks;
 use crate::routes::{admin_audit, admin_users, api_keys, assets, auth, ops, staff, two_factor, users};
 use crate::routes::{admin_deposits, admin_ledger, wallets};
-use crate::routes::{admin_withdrawals, withdrawal_destinations, withdrawals};
+use crate::routes::{admin_withdrawals, deposits, withdrawal_destinations, withdrawals};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -50,6 +50,8 @@ use utoipa::{Modify, OpenApi};
         withdrawals::list_withdrawals,
         withdrawals::get_withdrawal,
         withdrawals::cancel_withdrawal,
+        deposits::list_deposits,
+        deposits::get_deposit,
         withdrawal_destinations::list_destinations,
         withdrawal_destinations::add_destination,
         withdrawal_destinations::delete_destination,

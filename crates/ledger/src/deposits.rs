@@ -82,6 +82,25 @@ fn post_id(id: Uuid) -> TransferId {
 }
 
 impl Ledger {
+    /// Up to `limit` of `user`'s provider deposits, newest first, optionally of one status, older than `before`;
+    /// and whether more follow.
+    pub async fn deposits(
+        &self,
+        user: Uuid,
+        status: Option<DepositStatus>,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<(Vec<Deposit>, bool), LedgerError> {
+        let mut items = store::deposits::list(self.db(), user, status, before, i64::from(limit) + 1).await?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        Ok((items, more))
+    }
+
+    pub async fn deposit_by_id(&self, id: Uuid) -> Result<Option<Deposit>, LedgerError> {
+        store::deposits::get(self.db(), id).await
+    }
+
     /// Applies one provider notification and answers the deposit as it now stands. A notification that adds
     /// nothing (a repeat, fewer confirmations, an already confirmed deposit) changes nothing and answers the
     /// stored deposit; one that contradicts the first (another user, asset or amount) is a conflict.

@@ -425,6 +425,7 @@ impl Context<'_> {
                     "available": balance.available.to_string(),
                     "locked": balance.locked.to_string(),
                     "total": balance.total.to_string(),
+                    "incoming": balance.incoming.to_string(),
                     "transfers": transfer_ids,
                 }),
             ));

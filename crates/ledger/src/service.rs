@@ -71,6 +71,9 @@ pub struct Balance {
     pub available: SignedAmount,
     pub locked: Amount,
     pub total: SignedAmount,
+    /// On its way in and not yet part of `total`: held credits, such as a provider deposit waiting for its
+    /// confirmations.
+    pub incoming: Amount,
 }
 
 /// Who moves the money and from where, for the audit record written with the movement.
@@ -260,6 +263,7 @@ pub(crate) fn balance_of(account: &Account, precision: Precision) -> Result<Bala
         available: SignedAmount::from_minor(account.available().ok_or_else(corrupt)?, precision),
         locked: Amount::from_minor(account.locked(), precision),
         total: SignedAmount::from_minor(account.balance().ok_or_else(corrupt)?, precision),
+        incoming: Amount::from_minor(account.credits_pending, precision),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod admin_withdrawals;
 pub mod api_keys;
 pub mod assets;
 pub mod auth;
+pub mod deposits;
 pub mod ops;
 pub mod staff;
 pub mod two_factor;

@@ -45,6 +45,10 @@ pub struct BalanceView {
     pub locked: String,
     #[schema(example = "100.00")]
     pub total: String,
+    /// On its way in and not part of `total` yet, such as a provider deposit still waiting for its confirmations
+    /// (see `GET /v1/wallets/deposits`).
+    #[schema(example = "0.00")]
+    pub incoming: String,
 }
 
 impl From<Balance> for BalanceView {
@@ -54,6 +58,7 @@ impl From<Balance> for BalanceView {
             available: b.available.to_string(),
             locked: b.locked.to_string(),
             total: b.total.to_string(),
+            incoming: b.incoming.to_string(),
         }
     }
 }

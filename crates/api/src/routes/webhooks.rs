@@ -67,7 +67,7 @@ pub struct DepositView {
 }
 
 impl DepositView {
-    fn new(deposit: &Deposit, asset: &Asset) -> DepositView {
+    pub(crate) fn new(deposit: &Deposit, asset: &Asset) -> DepositView {
         DepositView {
             id: deposit.id,
             provider_tx_id: deposit.provider_tx_id.clone(),

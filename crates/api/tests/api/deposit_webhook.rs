@@ -344,3 +344,85 @@ async fn deposit_webhook_is_documented() {
     assert!(operation["responses"]["401"].is_object(), "{operation}");
     assert!(doc["components"]["schemas"]["DepositNotificationBody"].is_object());
 }
+
+/// The BTC wallet's `incoming` and `available`.
+async fn incoming(app: &TestApp, token: &str) -> (Value, Value) {
+    let (status, body) = envelope(app.get_authed("/v1/wallets", token).await).await;
+    assert_eq!(status, 200, "{body}");
+    let btc = body["data"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|b| b["asset"] == "BTC")
+        .cloned()
+        .expect("a BTC wallet");
+    (btc["incoming"].clone(), btc["available"].clone())
+}
+
+#[tokio::test]
+async fn a_pending_deposit_shows_as_incoming_and_in_the_owners_deposit_list_only() {
+    let (app, admin, token) = spawn().await;
+    let pending = notify_ok(&app, &btc("tx-in", 1)).await;
+    assert_eq!(incoming(&app, &token).await, (json!("0.25000000"), json!("0.00000000")));
+    let balance_events: Vec<sqlx::types::Json<Value>> = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE subject = 'wallet.balance_changed' ORDER BY id"
+    ).fetch_all(pool).await)
+    .expect("events");
+    assert_eq!(balance_events.len(), 1);
+    assert_eq!(balance_events[0].0["incoming"], "0.25000000");
+
+    let (status, list) = envelope(app.get_authed("/v1/wallets/deposits", &token).await).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"]["items"], json!([pending.clone()]));
+    assert_eq!(list["data"]["next_cursor"], Value::Null);
+    let id = pending["id"].as_str().expect("id");
+    let (status, one) = envelope(app.get_authed(&format!("/v1/wallets/deposits/{id}"), &token).await).await;
+    assert_eq!((status, one["data"].clone()), (200, pending.clone()));
+
+    // Another user sees neither the deposit nor that it exists.
+    let bob = app.signed_up("bob@example.com").await;
+    let bob = bob["access_token"].as_str().expect("token");
+    let (_, theirs) = envelope(app.get_authed("/v1/wallets/deposits", bob).await).await;
+    assert_eq!(theirs["data"]["items"], json!([]));
+    expect_error(
+        app.get_authed(&format!("/v1/wallets/deposits/{id}"), bob).await,
+        404,
+        3001,
+    )
+    .await;
+
+    let confirmed = notify_ok(&app, &btc("tx-in", 3)).await;
+    notify_ok(&app, &btc("tx-second", 1)).await;
+    assert_eq!(incoming(&app, &token).await, (json!("0.25000000"), json!("0.25000000")));
+    let (_, only) = envelope(app.get_authed("/v1/wallets/deposits?status=CONFIRMED", &token).await).await;
+    assert_eq!(only["data"]["items"], json!([confirmed]));
+    let (_, first_page) = envelope(app.get_authed("/v1/wallets/deposits?limit=1", &token).await).await;
+    assert_eq!(first_page["data"]["items"][0]["provider_tx_id"], "tx-second");
+    let cursor = first_page["data"]["next_cursor"].as_str().expect("a next page");
+    let (_, second_page) = envelope(
+        app.get_authed(&format!("/v1/wallets/deposits?limit=1&cursor={cursor}"), &token)
+            .await,
+    )
+    .await;
+    assert_eq!(second_page["data"]["items"][0]["provider_tx_id"], "tx-in");
+    assert_eq!(second_page["data"]["next_cursor"], Value::Null);
+
+    for bad in ["status=SETTLED", "limit=0", "cursor=nope", "colour=red"] {
+        expect_error(
+            app.get_authed(&format!("/v1/wallets/deposits?{bad}"), &token).await,
+            400,
+            1000,
+        )
+        .await;
+    }
+    expect_error(
+        app.get_authed("/v1/wallets/deposits/not-a-uuid", &token).await,
+        400,
+        1000,
+    )
+    .await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.expect("JSON");
+    assert!(doc["paths"]["/v1/wallets/deposits"]["get"].is_object());
+    assert!(doc["paths"]["/v1/wallets/deposits/{id}"]["get"].is_object());
+    assert_audit_clean(&app, &admin).await;
+}

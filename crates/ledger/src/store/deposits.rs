@@ -6,7 +6,7 @@ use crate::LedgerError;
 use crate::deposits::{Deposit, DepositStatus};
 use chrono::{DateTime, Utc};
 use money::AssetCode;
-use platform::{Tx, on_tx};
+use platform::{Db, Tx, on_db, on_tx};
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
@@ -72,13 +72,51 @@ pub(crate) async fn insert_if_new(tx: &mut Tx, deposit: &Deposit) -> Result<(), 
     Ok(())
 }
 
+fn columns(backend: platform::Backend) -> String {
+    format!(
+        "id, provider, provider_tx_id, user_id, asset, {}, confirmations, required_confirmations, status, created_at",
+        sql::amount_column(backend, "amount")
+    )
+}
+
+/// Newest first (ids are time-ordered v7), of one user, optionally of one status, older than `before`.
+pub(crate) async fn list(
+    db: &Db,
+    user: Uuid,
+    status: Option<DepositStatus>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Deposit>, LedgerError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {} FROM ledger_provider_deposits WHERE user_id = $1 AND ($2 IS NULL OR status = $2) \
+         AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+        columns(db.backend())
+    ));
+    let rows: Vec<DepositRow> = on_db!(db, pool => sqlx::query_as(sql)
+        .bind(user)
+        .bind(status.map(DepositStatus::as_str))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+    rows.into_iter().map(Deposit::try_from).collect()
+}
+
+pub(crate) async fn get(db: &Db, id: Uuid) -> Result<Option<Deposit>, LedgerError> {
+    let sql = AssertSqlSafe(format!(
+        "SELECT {} FROM ledger_provider_deposits WHERE id = $1",
+        columns(db.backend())
+    ));
+    let row: Option<DepositRow> = on_db!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+    row.map(Deposit::try_from).transpose()
+}
+
 /// The deposit of (`provider`, `provider_tx_id`), locked for the rest of the transaction on PostgreSQL.
 pub(crate) async fn lock(tx: &mut Tx, provider: &str, provider_tx_id: &str) -> Result<Option<Deposit>, LedgerError> {
     let backend = tx.backend();
     let sql = AssertSqlSafe(format!(
-        "SELECT id, provider, provider_tx_id, user_id, asset, {}, confirmations, required_confirmations, status, \
-         created_at FROM ledger_provider_deposits WHERE provider = $1 AND provider_tx_id = $2{}",
-        sql::amount_column(backend, "amount"),
+        "SELECT {} FROM ledger_provider_deposits WHERE provider = $1 AND provider_tx_id = $2{}",
+        columns(backend),
         sql::lock_rows(backend)
     ));
     let row: Option<DepositRow> = on_tx!(tx, conn => sqlx::query_as(sql)

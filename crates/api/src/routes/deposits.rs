@@ -1,0 +1,115 @@
+//! The caller's provider deposits: `GET /v1/wallets/deposits[/{id}]`. A deposit a custody or payment provider
+//! reported (`POST /v1/webhooks/deposits`) shows here from its first notification, with its confirmations so far,
+//! so a user can follow one that is still PENDING; its amount shows meanwhile as `incoming` in the balances.
+
+use crate::auth::AuthUser;
+use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::pagination;
+use crate::routes::webhooks::DepositView;
+use crate::routes::withdrawals::parse_id;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use ledger::{Asset, Deposit, DepositStatus};
+use money::AssetCode;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/wallets/deposits", get(list_deposits))
+        .route("/v1/wallets/deposits/{id}", get(get_deposit))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DepositsQuery {
+    /// Only deposits in this state: `PENDING` or `CONFIRMED`.
+    pub status: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The caller's provider deposits, newest first.
+#[utoipa::path(
+    get, path = "/v1/wallets/deposits", tag = "wallets",
+    security(("bearer" = [])),
+    params(DepositsQuery),
+    responses(
+        (status = 200, description = "A page of the caller's provider deposits", body = Envelope<Page<DepositView>>),
+        (status = 400, description = "Bad `status`, `limit` or `cursor` (code 1000)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn list_deposits(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiQuery(query): ApiQuery<DepositsQuery>,
+) -> Result<Json<Envelope<Page<DepositView>>>, ApiError> {
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            DepositStatus::parse(s).ok_or_else(|| ApiError::invalid_field("status", "must be PENDING or CONFIRMED"))
+        })
+        .transpose()?;
+    let limit = pagination::limit(query.limit)?;
+    let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
+    let (items, more) = state.ledger.deposits(who.user_id, status, before, limit).await?;
+    let next_cursor = pagination::next_cursor(&items, more, |d| d.id.to_string());
+    Ok(ok(Page {
+        items: views(&state, &items).await?,
+        next_cursor,
+    }))
+}
+
+/// One of the caller's provider deposits.
+#[utoipa::path(
+    get, path = "/v1/wallets/deposits/{id}", tag = "wallets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The deposit id")),
+    responses(
+        (status = 200, description = "The deposit", body = Envelope<DepositView>),
+        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 404, description = "No such deposit of the caller's (code 3001)", body = ErrorEnvelope),
+    )
+)]
+pub async fn get_deposit(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Envelope<DepositView>>, ApiError> {
+    let id = parse_id(&id)?;
+    let deposit = state
+        .ledger
+        .deposit_by_id(id)
+        .await?
+        .filter(|d| d.user == who.user_id)
+        .ok_or_else(|| ApiError::not_found("Deposit"))?;
+    let asset = state.assets.get(&deposit.asset).await?;
+    Ok(ok(DepositView::new(&deposit, &asset)))
+}
+
+/// Views of `items`, each asset looked up once.
+async fn views(state: &AppState, items: &[Deposit]) -> Result<Vec<DepositView>, ApiError> {
+    let mut assets: HashMap<AssetCode, Asset> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for d in items {
+        let asset = match assets.entry(d.asset) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => slot.insert(state.assets.get(&d.asset).await?),
+        };
+        out.push(DepositView::new(d, asset));
+    }
+    Ok(out)
+}
