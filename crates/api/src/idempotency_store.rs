@@ -1,12 +1,18 @@
 //! The SQL behind [`crate::middleware::idempotency`]: one text per statement for both backends.
 //!
+//! On SQLite the writes (claim, completion, release) go to the grouped writer (`SqliteWriter::execute_grouped`):
+//! the writes of concurrent requests share one commit instead of one sync each, and each caller is answered
+//! once its write is durable. On PostgreSQL they are single statements through the pool.
+//!
 //! Claiming is a single upsert on the `(user_id, idem_key)` primary key, so of any number of concurrent requests
 //! with one key exactly one claims it, on SQLite (writes are serialised) and on PostgreSQL (the unique index
 //! makes the others wait for the first and then see its row). An expired row is taken over by the same
 //! statement, so an old key is reusable whether or not the purge has run yet.
 
 use chrono::{DateTime, Utc};
+use platform::db::direct::time_text;
 use platform::{Db, DbError, on_db};
+use rusqlite::types::Value;
 use uuid::Uuid;
 
 /// A key's row as a later request with the same key finds it.
@@ -58,7 +64,16 @@ pub async fn claim(
            request_hash = excluded.request_hash, state = 'in_progress', status_code = NULL, content_type = NULL, \
            response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at \
          WHERE api_idempotency_keys.expires_at <= excluded.created_at";
-    let _turn = db.write_turn().await?;
+    if let Some(writer) = db.sqlite_writer() {
+        let params = vec![
+            Value::from(user),
+            Value::Text(key.to_owned()),
+            Value::Blob(request_hash.to_vec()),
+            Value::Text(time_text(now)),
+            Value::Text(time_text(expires_at)),
+        ];
+        return Ok(writer.execute_grouped(SQL, params).await? == 1);
+    }
     let done = on_db!(db, pool => sqlx::query(SQL)
         .bind(user)
         .bind(key)
@@ -93,7 +108,18 @@ pub async fn complete(
     const SQL: &str = "UPDATE api_idempotency_keys \
          SET state = 'completed', status_code = $4, content_type = $5, response_body = $6 \
          WHERE user_id = $1 AND idem_key = $2 AND request_hash = $3 AND state = 'in_progress'";
-    let _turn = db.write_turn().await?;
+    if let Some(writer) = db.sqlite_writer() {
+        let params = vec![
+            Value::from(user),
+            Value::Text(key.to_owned()),
+            Value::Blob(request_hash.to_vec()),
+            Value::Integer(i64::from(response.status_code)),
+            response.content_type.clone().map_or(Value::Null, Value::Text),
+            Value::Blob(response.body.clone()),
+        ];
+        writer.execute_grouped(SQL, params).await?;
+        return Ok(());
+    }
     on_db!(db, pool => sqlx::query(SQL)
         .bind(user)
         .bind(key)
@@ -111,7 +137,15 @@ pub async fn complete(
 pub async fn release(db: &Db, user: Uuid, key: &str, request_hash: &[u8]) -> Result<(), DbError> {
     const SQL: &str = "DELETE FROM api_idempotency_keys \
          WHERE user_id = $1 AND idem_key = $2 AND request_hash = $3 AND state = 'in_progress'";
-    let _turn = db.write_turn().await?;
+    if let Some(writer) = db.sqlite_writer() {
+        let params = vec![
+            Value::from(user),
+            Value::Text(key.to_owned()),
+            Value::Blob(request_hash.to_vec()),
+        ];
+        writer.execute_grouped(SQL, params).await?;
+        return Ok(());
+    }
     on_db!(db, pool => sqlx::query(SQL)
         .bind(user)
         .bind(key)

@@ -113,3 +113,52 @@ async fn a_unit_of_work_that_panics_mid_transaction_leaves_nothing_and_the_write
     assert!(committed);
     assert!(outbox::read_after(&db, 0, 10).await.expect("events read").is_empty());
 }
+
+#[tokio::test]
+async fn grouped_writes_answer_each_its_own_result_and_a_failing_one_is_undone_alone() {
+    let (db, _dir) = sqlite().await;
+    let writer = db.sqlite_writer().expect("SQLite has a direct writer").clone();
+    const INSERT: &str = "INSERT INTO outbox (subject, payload, created_at) VALUES ($1, $2, $3)";
+    // `subject` is NOT NULL: this one fails, inside whatever group it lands in.
+    const BROKEN: &str = "INSERT INTO outbox (subject, payload, created_at) VALUES (NULL, $1, $2)";
+    let mut tasks = Vec::new();
+    for i in 0..64_i64 {
+        let writer = writer.clone();
+        tasks.push(tokio::spawn(async move {
+            let now = rusqlite::types::Value::Text(platform::db::direct::time_text(at()));
+            if i % 8 == 7 {
+                writer
+                    .execute_grouped(BROKEN, vec![rusqlite::types::Value::Text("{}".to_owned()), now])
+                    .await
+            } else {
+                let subject = rusqlite::types::Value::Text(format!("test.{i}"));
+                let payload = rusqlite::types::Value::Text(json!({ "i": i }).to_string());
+                writer.execute_grouped(INSERT, vec![subject, payload, now]).await
+            }
+        }));
+    }
+    let mut failed = 0;
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.expect("task") {
+            Ok(changed) => assert_eq!(changed, 1, "statement {i}"),
+            Err(error) => {
+                assert_eq!(i % 8, 7, "only the broken statements fail: {error}");
+                failed += 1;
+            }
+        }
+    }
+    assert_eq!(failed, 8);
+    let events = outbox::read_after(&db, 0, 100).await.expect("events read");
+    assert_eq!(events.len(), 56);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.subject.starts_with("test.") && e.created_at == at())
+    );
+
+    let malformed = writer.execute_grouped(INSERT, vec![rusqlite::types::Value::Null]).await;
+    assert!(
+        matches!(malformed, Err(platform::DbError::Malformed(_))),
+        "{malformed:?}"
+    );
+}

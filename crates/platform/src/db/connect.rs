@@ -49,10 +49,10 @@ pub async fn connect(config: &Config) -> Result<Db, DbError> {
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options.clone())
                 .await?;
-            let turns = std::sync::Arc::default();
-            super::checkpoint::spawn(options, std::sync::Arc::downgrade(&turns));
             let direct = super::direct::DirectWriter::open(&config.sqlite_path(), SQLITE_BUSY_TIMEOUT).await?;
-            Ok(Db::Sqlite(pool, super::SqliteWriter { turns, direct }))
+            let writer = super::SqliteWriter::new(direct);
+            super::checkpoint::spawn(options, std::sync::Arc::downgrade(&writer.turns));
+            Ok(Db::Sqlite(pool, writer))
         }
     }
 }

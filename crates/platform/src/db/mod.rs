@@ -10,6 +10,7 @@ pub mod bulk;
 mod checkpoint;
 mod connect;
 pub mod direct;
+mod grouped;
 
 pub use connect::connect;
 
@@ -55,14 +56,22 @@ pub enum Tx {
 pub struct SqliteWriter {
     turns: Arc<Mutex<()>>,
     direct: direct::DirectWriter,
+    grouped: grouped::Grouped,
 }
 
 impl SqliteWriter {
+    fn new(direct: direct::DirectWriter) -> SqliteWriter {
+        let turns = Arc::default();
+        SqliteWriter {
+            grouped: grouped::Grouped::start(Arc::clone(&turns), direct.clone()),
+            turns,
+            direct,
+        }
+    }
+
     /// Waits for the turn as long as SQLite would wait for its lock, then gives up the same way.
     async fn turn(&self, patience: Duration) -> Result<OwnedMutexGuard<()>, DbError> {
-        tokio::time::timeout(patience, self.turns.clone().lock_owned())
-            .await
-            .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))
+        take_turn(&self.turns, patience).await
     }
 
     /// Runs `work` on the direct writer's connection in this process's write turn. `work` opens and ends its own
@@ -72,9 +81,34 @@ impl SqliteWriter {
         R: Send + 'static,
         F: FnOnce(&mut rusqlite::Connection) -> R + Send + 'static,
     {
-        let _turn = self.turn(connect::SQLITE_BUSY_TIMEOUT).await?;
-        self.direct.run(work).await
+        in_turn(&self.turns, &self.direct, work).await
     }
+
+    /// Runs one small write, `sql` with `params` bound to `$1`, `$2`, … in order, together with the others
+    /// waiting at the moment in one transaction (see [`grouped`]); answers the rows it changed once committed.
+    pub async fn execute_grouped(
+        &self,
+        sql: &'static str,
+        params: Vec<rusqlite::types::Value>,
+    ) -> Result<usize, DbError> {
+        self.grouped.execute(sql, params).await
+    }
+}
+
+async fn take_turn(turns: &Arc<Mutex<()>>, patience: Duration) -> Result<OwnedMutexGuard<()>, DbError> {
+    tokio::time::timeout(patience, turns.clone().lock_owned())
+        .await
+        .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))
+}
+
+/// `work` on the direct writer's connection, in the write turn.
+async fn in_turn<R, F>(turns: &Arc<Mutex<()>>, direct: &direct::DirectWriter, work: F) -> Result<R, DbError>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut rusqlite::Connection) -> R + Send + 'static,
+{
+    let _turn = take_turn(turns, connect::SQLITE_BUSY_TIMEOUT).await?;
+    direct.run(work).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +125,9 @@ pub enum DbError {
     /// An error of the direct writer's connection (see [`direct`]).
     #[error("database error: {0}")]
     Direct(#[from] rusqlite::Error),
+    /// A group of small writes that failed as a whole (see [`grouped`]); none of it was written.
+    #[error("a grouped write failed: {0}")]
+    Group(String),
 }
 
 impl DbError {
@@ -170,16 +207,6 @@ impl Db {
             }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
-    }
-
-    /// The write turn for a single statement run outside a transaction (held until it is dropped): on SQLite the
-    /// same turn a transaction takes, so a hot autocommit write queues with the transactions instead of polling
-    /// SQLite's lock; on PostgreSQL nothing.
-    pub async fn write_turn(&self) -> Result<Option<OwnedMutexGuard<()>>, DbError> {
-        match self {
-            Db::Sqlite(_, writer) => writer.turn(connect::SQLITE_BUSY_TIMEOUT).await.map(Some),
-            Db::Postgres(_) => Ok(None),
-        }
     }
 
     /// SQLite's writer (its write turns and direct connection); none on PostgreSQL.
