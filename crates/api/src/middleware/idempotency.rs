@@ -108,17 +108,17 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
         key,
         hash: fingerprint(parts.method.as_str(), &path, &body),
     };
-    let request = Request::from_parts(parts, Body::from(body));
+    let mut request = Request::from_parts(parts, Body::from(body));
+    let mut next = next;
     let deadline = Instant::now() + wait_budget(state.config.request_timeout_secs);
     // A waiter polls with reads and tries to claim again only once the key is free: on SQLite every claim attempt
     // takes the write lock, which the request it waits for needs.
     let mut free = true;
     loop {
         if free {
-            let now = state.clock.now();
-            let expires_at = now + chrono::Duration::hours(KEEP_HOURS);
-            if store::claim(&state.db, claim.user, &claim.key, &claim.hash, now, expires_at).await? {
-                return Ok(execute(state, claim, request, next).await);
+            match claim_and_run(state.clone(), claim.clone(), request, next).await? {
+                Attempt::Ran(response) => return Ok(response),
+                Attempt::Held(back, back_next) => (request, next) = (back, back_next),
             }
         }
         // `None`: the holder released the key since; the next round claims it.
@@ -142,6 +142,31 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// What a claim attempt came to: this request got the key and ran, or another holds it.
+enum Attempt {
+    Ran(Response),
+    Held(Request, Next),
+}
+
+/// Claims the key and, when this request gets it, runs the handler, in a task of its own: a request dropped while
+/// its claim waits for the database (client gone, timeout) still runs and stores its response once the claim
+/// lands, instead of leaving the key claimed by nobody until it expires.
+async fn claim_and_run(state: AppState, claim: Claim, request: Request, next: Next) -> Result<Attempt, ApiError> {
+    let attempt = async move {
+        let now = state.clock.now();
+        let expires_at = now + chrono::Duration::hours(KEEP_HOURS);
+        if store::claim(&state.db, claim.user, &claim.key, &claim.hash, now, expires_at).await? {
+            Ok(Attempt::Ran(execute(state, claim, request, next).await))
+        } else {
+            Ok::<_, ApiError>(Attempt::Held(request, next))
+        }
+    };
+    let attempt = tokio::spawn(request_id::within(request_id::current(), attempt).instrument(tracing::Span::current()));
+    attempt
+        .await
+        .map_err(|e| ApiError::internal(&format!("an idempotency claim failed: {e}")))?
 }
 
 /// A duplicate waits for the first request until shortly before the request timeout would cut it off, so it

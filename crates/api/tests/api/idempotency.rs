@@ -312,3 +312,59 @@ async fn a_client_that_hangs_up_does_not_cut_the_move_short() {
     assert_eq!((status, replayed), (201, true));
     assert_eq!(count_in(&app.db).await, 1);
 }
+
+#[tokio::test]
+async fn a_request_abandoned_while_its_claim_waits_still_runs_once_and_is_replayed() {
+    let app = spawn().await;
+    let token = token(&app, "abandon@example.com").await;
+    let body = json!({ "amount": "3" });
+    // An uncommitted row for the same key makes the claim below wait: on PostgreSQL for that row, on SQLite for
+    // the write turn the open transaction holds.
+    let user: uuid::Uuid = on_db!(&app.db, pool => sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind("abandon@example.com")
+        .fetch_one(pool)
+        .await)
+    .expect("user id");
+    let mut blocker = app.db.begin().await.expect("a write transaction");
+    let now = Utc::now();
+    platform::on_tx!(&mut blocker, conn => sqlx::query(
+        "INSERT INTO api_idempotency_keys (user_id, idem_key, request_hash, state, created_at, expires_at) \
+         VALUES ($1, 'abandoned', $2, 'in_progress', $3, $4)"
+    )
+    .bind(user)
+    .bind(vec![0_u8; 32])
+    .bind(now)
+    .bind(now + TimeSpan::hours(1))
+    .execute(conn)
+    .await
+    .map(|_| ()))
+    .expect("blocking row");
+    let gone = app
+        .client
+        .post(app.url(MOVES))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "abandoned")
+        .timeout(Duration::from_millis(300))
+        .json(&body)
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client gave up: {gone:?}");
+    blocker.rollback().await.expect("rollback");
+
+    // The claim lands after the client left; the handler still runs, once, and its answer is stored.
+    let mut waited = 0;
+    while count_in(&app.db).await == 0 && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let mut replay = (0, false, String::new());
+    for _ in 0..100 {
+        replay = exchange(&app, MOVES, &token, "abandoned", &body).await;
+        if replay.0 != 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!((replay.0, replay.1), (201, true), "{}", replay.2);
+    assert_eq!(count_in(&app.db).await, 1);
+}

@@ -14,9 +14,14 @@ use rusqlite::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::mpsc;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedMutexGuard, oneshot};
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A unit of work, and the write turn it runs in (if any), released only once the work and any clean-up after
+/// it are done, so no other writer of the process starts while this connection still holds SQLite's lock.
+struct Job {
+    work: Box<dyn FnOnce(&mut Connection) + Send>,
+    turn: Option<OwnedMutexGuard<()>>,
+}
 
 /// The writer thread's queue. Cloning shares the one thread, which ends when the last clone is dropped.
 #[derive(Debug, Clone)]
@@ -43,11 +48,13 @@ impl DirectWriter {
                         return;
                     }
                 };
-                while let Ok(job) = queue.recv() {
-                    if catch_unwind(AssertUnwindSafe(|| job(&mut connection))).is_err() && !connection.is_autocommit() {
+                while let Ok(Job { work, turn }) = queue.recv() {
+                    if catch_unwind(AssertUnwindSafe(|| work(&mut connection))).is_err() && !connection.is_autocommit()
+                    {
                         // A job that panicked mid-transaction must not leave it open for the next one.
                         let _ = connection.execute_batch("ROLLBACK");
                     }
+                    drop(turn);
                 }
             })
             .map_err(|e| DbError::Open(format!("cannot start the SQLite writer thread: {e}")))?;
@@ -57,17 +64,19 @@ impl DirectWriter {
         Ok(DirectWriter { jobs })
     }
 
-    /// Runs `work` on the writer's connection and returns what it returns.
-    pub(super) async fn run<R, F>(&self, work: F) -> Result<R, DbError>
+    /// Runs `work` on the writer's connection and returns what it returns. `turn`, the write turn held for it, is
+    /// released on the writer's thread once `work` is over, even if the caller stops waiting.
+    pub(super) async fn run<R, F>(&self, work: F, turn: Option<OwnedMutexGuard<()>>) -> Result<R, DbError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> R + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        let work = Box::new(move |connection: &mut Connection| {
+            let _ = reply.send(work(connection));
+        });
         self.jobs
-            .send(Box::new(move |connection| {
-                let _ = reply.send(work(connection));
-            }))
+            .send(Job { work, turn })
             .map_err(|_| DbError::Open("the SQLite writer thread has stopped".to_owned()))?;
         answer
             .await
@@ -78,6 +87,8 @@ impl DirectWriter {
 fn configure(path: &Path, busy_timeout: std::time::Duration) -> Result<Connection, DbError> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(busy_timeout)?;
+    // Room for every statement the ledger's group commit and the grouped writes prepare (rusqlite keeps 16).
+    connection.set_prepared_statement_cache_capacity(64);
     // The same settings as the pool's connections (see `connect`): durable commits, enforced foreign keys.
     connection.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \

@@ -89,8 +89,17 @@ fn apply(
         let result = execute(&savepoint, sql, &params);
         if result.is_ok() {
             savepoint.commit()?;
+        } else {
+            // Dropped without a commit, the savepoint rolls back what the statement did.
+            drop(savepoint);
         }
-        // Dropped without a commit, the savepoint rolls back what the statement did.
+        if tx.is_autocommit() {
+            // Some failures (a full disk, an I/O error) make SQLite roll the whole transaction back itself; going
+            // on would run the remaining statements each in a transaction of its own.
+            return Err(result
+                .err()
+                .unwrap_or_else(|| DbError::Group("the transaction ended in the middle of the group".to_owned())));
+        }
         results.push(result);
     }
     tx.commit()?;

@@ -107,8 +107,8 @@ where
     R: Send + 'static,
     F: FnOnce(&mut rusqlite::Connection) -> R + Send + 'static,
 {
-    let _turn = take_turn(turns, connect::SQLITE_BUSY_TIMEOUT).await?;
-    direct.run(work).await
+    let turn = take_turn(turns, connect::SQLITE_BUSY_TIMEOUT).await?;
+    direct.run(work, Some(turn)).await
 }
 
 #[derive(Debug, thiserror::Error)]
