@@ -7,17 +7,15 @@ use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination;
+use crate::routes::wallets::views_with_assets;
 use crate::routes::webhooks::DepositView;
 use crate::routes::withdrawals::parse_id;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use ledger::{Asset, Deposit, DepositStatus};
-use money::AssetCode;
+use ledger::DepositStatus;
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -67,7 +65,7 @@ pub async fn list_deposits(
     let (items, more) = state.ledger.deposits(who.user_id, status, before, limit).await?;
     let next_cursor = pagination::next_cursor(&items, more, |d| d.id.to_string());
     Ok(ok(Page {
-        items: views(&state, &items).await?,
+        items: views_with_assets(&state, &items, |d| d.asset, DepositView::new).await?,
         next_cursor,
     }))
 }
@@ -98,18 +96,4 @@ pub async fn get_deposit(
         .ok_or_else(|| ApiError::not_found("Deposit"))?;
     let asset = state.assets.get(&deposit.asset).await?;
     Ok(ok(DepositView::new(&deposit, &asset)))
-}
-
-/// Views of `items`, each asset looked up once.
-async fn views(state: &AppState, items: &[Deposit]) -> Result<Vec<DepositView>, ApiError> {
-    let mut assets: HashMap<AssetCode, Asset> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for d in items {
-        let asset = match assets.entry(d.asset) {
-            Entry::Occupied(found) => found.into_mut(),
-            Entry::Vacant(slot) => slot.insert(state.assets.get(&d.asset).await?),
-        };
-        out.push(DepositView::new(d, asset));
-    }
-    Ok(out)
 }

@@ -18,6 +18,8 @@ use ledger::books::Transfer;
 use ledger::{Asset, Balance, Movement, largest_amount};
 use money::{Amount, AssetCode, MoneyError};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -95,6 +97,26 @@ pub(crate) async fn movable_asset(state: &AppState, code: &str) -> Result<Asset,
     let code = AssetCode::parse(code)
         .map_err(|_| ApiError::invalid_field("asset", "must be 2 to 10 upper-case letters, such as BTC"))?;
     Ok(state.ledger.movable_asset(&code).await?)
+}
+
+/// `view` of every item of `items` with its asset (`asset_of`), each asset read once.
+pub(crate) async fn views_with_assets<T, V>(
+    state: &AppState,
+    items: &[T],
+    asset_of: impl Fn(&T) -> AssetCode,
+    view: impl Fn(&T, &Asset) -> V,
+) -> Result<Vec<V>, ApiError> {
+    let mut assets: HashMap<AssetCode, Asset> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let code = asset_of(item);
+        let asset = match assets.entry(code) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => slot.insert(state.assets.get(&code).await?),
+        };
+        out.push(view(item, asset));
+    }
+    Ok(out)
 }
 
 /// A positive amount at the asset's precision, no larger than [`largest_amount`], in minor units.

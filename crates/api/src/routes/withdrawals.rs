@@ -9,7 +9,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::middleware::idempotency;
 use crate::pagination;
-use crate::routes::wallets::{amount_in, movable_asset};
+use crate::routes::wallets::{amount_in, movable_asset, views_with_assets};
 use crate::routes::withdrawal_destinations::allow_listed;
 use crate::state::AppState;
 use crate::withdrawal_rules::rules_for;
@@ -20,12 +20,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use ledger::{Asset, AssetKind, Decision, Destination, Movement, Withdrawal, WithdrawalRequest};
-use money::{Amount, AssetCode};
+use money::Amount;
 use platform::crypto::SecretBox;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -132,16 +130,7 @@ impl WithdrawalView {
 
 /// Views of `items`, each asset looked up once.
 pub(crate) async fn views(state: &AppState, items: &[Withdrawal]) -> Result<Vec<WithdrawalView>, ApiError> {
-    let mut assets: HashMap<AssetCode, Asset> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for w in items {
-        let asset = match assets.entry(w.asset) {
-            Entry::Occupied(found) => found.into_mut(),
-            Entry::Vacant(slot) => slot.insert(state.assets.get(&w.asset).await?),
-        };
-        out.push(WithdrawalView::new(w, asset));
-    }
-    Ok(out)
+    views_with_assets(state, items, |w| w.asset, WithdrawalView::new).await
 }
 
 pub(crate) async fn view(state: &AppState, w: &Withdrawal) -> Result<WithdrawalView, ApiError> {

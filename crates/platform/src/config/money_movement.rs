@@ -139,6 +139,11 @@ mod tests {
         Config::load(None, &Overrides::default())
     }
 
+    /// The message of the error loading fails with, empty when it loads.
+    fn load_error_in_jail() -> String {
+        load_in_jail().err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
     #[test]
     fn withdrawal_limits_load_and_validate_their_shape() {
         Jail::expect_with(|jail| {
@@ -159,11 +164,7 @@ mod tests {
                 "withdrawal_limits.BTC = { min = \"1\", fee = \"1e3\", daily_limit = \"2\" }",
             ] {
                 jail.create_file("bourse.toml", toml)?;
-                let error = load_in_jail()
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-                    .err()
-                    .unwrap_or_default();
+                let error = load_error_in_jail();
                 assert!(error.contains("`withdrawal_limits`"), "{toml}: {error}");
             }
             Ok(())
@@ -192,11 +193,7 @@ mod tests {
                 "withdrawal_destination_cooldown_secs = 2592001",
             ] {
                 jail.create_file("bourse.toml", toml)?;
-                let error = load_in_jail()
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-                    .err()
-                    .unwrap_or_default();
+                let error = load_error_in_jail();
                 assert!(
                     error.contains("`withdrawal_destination_cooldown_secs`"),
                     "{toml}: {error}"
@@ -240,11 +237,7 @@ mod tests {
                 ("deposit_confirmations = { BTC = 100000 }", "deposit_confirmations"),
             ] {
                 jail.create_file("bourse.toml", toml)?;
-                let error = load_in_jail()
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-                    .err()
-                    .unwrap_or_default();
+                let error = load_error_in_jail();
                 assert!(error.contains(&format!("`{key}`")), "{toml}: {error}");
             }
             Ok(())

@@ -133,14 +133,7 @@ pub enum DbError {
 impl DbError {
     /// True when the error is a violated unique constraint, which callers usually turn into a conflict.
     pub fn is_unique_violation(&self) -> bool {
-        match self {
-            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
-            DbError::Direct(rusqlite::Error::SqliteFailure(e, _)) => {
-                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-            }
-            _ => false,
-        }
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 }
 
