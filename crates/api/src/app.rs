@@ -17,6 +17,7 @@ use identity::{
 use ledger::{AssetCatalogue, Ledger};
 use platform::crypto::SecretBox;
 use platform::outbox::Relay;
+use platform::replay::{RedisTokens, ReplayGuard};
 use platform::{Clock, Config, Db, DbError, EventBus, InProcessBus, KeyError, Keys, SystemClock};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub enum StartupError {
     RateLimit(#[from] RateLimitSetupError),
     #[error("invalid configuration: {0}")]
     WithdrawalLimits(String),
+    #[error("cannot set up the API-key replay guard: {0}")]
+    Replay(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -126,6 +129,8 @@ impl Application {
             clock.clone(),
             SecretBox::new(keys.data_encryption_key.expose()),
             seconds(config.api_key_window_secs),
+            replay_guard(&config)?,
+            two_factor.clone(),
         );
         let state = AppState {
             config: Arc::new(config),
@@ -209,6 +214,26 @@ impl Application {
         state.db.close().await;
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Signatures accepted in the last two windows can number at most what the global rate limit lets through; this
+/// is far above that for any sane configuration, and bounds the memory a flood could take.
+const LOCAL_REPLAY_CAPACITY: usize = 200_000;
+/// Nodes that share Redis share this key space; key ids are UUIDs, so deployments sharing one Redis cannot collide.
+const REDIS_REPLAY_PREFIX: &str = "bourse:api-key-seen";
+
+/// Where accepted API-key signatures are remembered: Redis when configured, so a request accepted by one node is
+/// refused by every other; in process otherwise.
+fn replay_guard(config: &Config) -> Result<ReplayGuard, StartupError> {
+    match &config.redis_url {
+        Some(url) => {
+            let timeout = Duration::from_millis(config.rate_limit_redis_timeout_ms);
+            let tokens = RedisTokens::new(url.expose(), REDIS_REPLAY_PREFIX, timeout)
+                .map_err(|e| StartupError::Replay(e.to_string()))?;
+            Ok(ReplayGuard::Redis(tokens))
+        }
+        None => Ok(ReplayGuard::local(LOCAL_REPLAY_CAPACITY)),
     }
 }
 

@@ -291,8 +291,23 @@ impl From<identity::IdentityError> for ApiError {
                 "A two-factor code is required: send it with this challenge to /v1/auth/2fa/verify.",
             )
             .with_details(json!({ "challenge": challenge })),
+            E::CodeRequired => ApiError::new(
+                ErrorCode::TwoFactorRequired,
+                "Two-factor authentication is on: send a current code as `code`.",
+            ),
             E::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
             E::Unauthenticated => ApiError::of(ErrorCode::Unauthenticated),
+            E::Replayed => ApiError::new(
+                ErrorCode::Unauthenticated,
+                "This signed request was already used: sign each request afresh, with a new timestamp.",
+            ),
+            E::Unavailable(cause) => {
+                tracing::warn!(%cause, "a check a request needs cannot run");
+                ApiError::new(
+                    ErrorCode::UpstreamUnavailable,
+                    "A service this request needs is unavailable; retry shortly.",
+                )
+            }
             E::NotFound => ApiError::of(ErrorCode::NotFound),
             other @ (E::Db(_) | E::Internal(_)) => ApiError::internal(&other),
         }

@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         auth::logout,
         auth::list_sessions,
         auth::revoke_session,
+        auth::revoke_other_sessions,
         two_factor::setup,
         two_factor::enable,
         two_factor::disable,

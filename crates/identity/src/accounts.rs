@@ -3,7 +3,7 @@
 use crate::email::Email;
 use crate::model::{Role, Tier, User, UserStatus};
 use crate::password::{PasswordHasher, PasswordPolicy};
-use crate::{IdentityError, store};
+use crate::{IdentityError, api_keys_store, store};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::{Clock, Db, outbox};
 use serde_json::json;
@@ -20,6 +20,13 @@ pub struct NewAccount<'a> {
 
 pub struct ProfileChange<'a> {
     pub full_name: Option<&'a str>,
+}
+
+/// What a credential change revoked along with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Revoked {
+    pub sessions: u64,
+    pub api_keys: u64,
 }
 
 /// Where an action came from, for the audit log.
@@ -138,8 +145,9 @@ impl Accounts {
         session: Uuid,
         current: &str,
         new: &str,
+        keep_api_keys: bool,
         origin: &Origin,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<Revoked, IdentityError> {
         let account = self.get(user).await?;
         let hash = store::password_hash(&self.db, user).await?;
         if !self.hasher.verify(current, hash.as_deref()).await? {
@@ -158,7 +166,14 @@ impl Accounts {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         store::update_password(&mut tx, user, &new_hash, now).await?;
-        let revoked = store::revoke_other_sessions(&mut tx, user, Some(session), "password_changed", now).await?;
+        let revoked = Revoked {
+            sessions: store::revoke_other_sessions(&mut tx, user, Some(session), "password_changed", now).await?,
+            api_keys: if keep_api_keys {
+                0
+            } else {
+                api_keys_store::revoke_all(&mut tx, user, now).await?
+            },
+        };
         audit::record(
             &mut tx,
             &AuditRecord {
@@ -168,13 +183,13 @@ impl Accounts {
                 ip: origin.ip.as_deref(),
                 request_id: origin.request_id.as_deref(),
                 outcome: Outcome::Success,
-                details: json!({ "sessions_revoked": revoked }),
+                details: json!({ "sessions_revoked": revoked.sessions, "api_keys_revoked": revoked.api_keys }),
                 at: now,
             },
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(revoked)
     }
 
     async fn audit_only(

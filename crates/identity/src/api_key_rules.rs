@@ -119,29 +119,46 @@ fn mask(ip: IpAddr, prefix: u8) -> u128 {
     bits(ip) & keep
 }
 
+/// What a signature covers: every part of a request that decides what it does. The `Idempotency-Key` is
+/// among them, so a captured request cannot be sent again under a new key to run a second time.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedParts<'a> {
+    /// Unix milliseconds, as sent in `X-Api-Timestamp`.
+    pub timestamp: &'a str,
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    /// The `Idempotency-Key` header, or empty when the request has none.
+    pub idempotency_key: &'a str,
+    pub body: &'a [u8],
+}
+
+impl<'a> SignedParts<'a> {
+    /// `timestamp \n method \n path_and_query \n idempotency_key \n body`. None of the first four can hold a
+    /// line feed (header values and request targets cannot), so no two requests share a message.
+    fn message(&self) -> [&'a [u8]; 9] {
+        [
+            self.timestamp.as_bytes(),
+            b"\n",
+            self.method.as_bytes(),
+            b"\n",
+            self.path_and_query.as_bytes(),
+            b"\n",
+            self.idempotency_key.as_bytes(),
+            b"\n",
+            self.body,
+        ]
+    }
+}
+
 /// The signature a client sends in `X-Api-Signature`: lowercase hex of HMAC-SHA256 keyed with the secret (its
-/// text, as shown at creation) over `timestamp ‖ method ‖ path_and_query ‖ body`, with no separators.
-pub fn sign(secret: &str, timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
-    hmac_sha256::sign_hex(
-        secret.as_bytes(),
-        &[timestamp.as_bytes(), method.as_bytes(), path_and_query.as_bytes(), body],
-    )
+/// text, as shown at creation) over [`SignedParts`]' message.
+pub fn sign(secret: &str, parts: &SignedParts<'_>) -> String {
+    hmac_sha256::sign_hex(secret.as_bytes(), &parts.message())
 }
 
 /// Compares in constant time (see [`hmac_sha256::verify_hex`]).
-pub(crate) fn signature_matches(
-    secret: &[u8],
-    timestamp: &str,
-    method: &str,
-    path_and_query: &str,
-    body: &[u8],
-    signature_hex: &str,
-) -> bool {
-    hmac_sha256::verify_hex(
-        secret,
-        &[timestamp.as_bytes(), method.as_bytes(), path_and_query.as_bytes(), body],
-        signature_hex,
-    )
+pub(crate) fn signature_matches(secret: &[u8], parts: &SignedParts<'_>, signature_hex: &str) -> bool {
+    hmac_sha256::verify_hex(secret, &parts.message(), signature_hex)
 }
 
 #[cfg(test)]
@@ -195,36 +212,68 @@ mod tests {
         assert!(IpRule::parse("10.0.0.1/8").unwrap_err().contains("10.0.0.0/8"));
     }
 
+    const SECRET: &str = "3f1c8e2a9b7d4f60a5e1c3b2d4f6a8b0c2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2";
+    const EXAMPLE: SignedParts<'static> = SignedParts {
+        timestamp: "1767225600000",
+        method: "POST",
+        path_and_query: "/v1/wallets/transfers",
+        idempotency_key: "pay-bob-2026-01-01",
+        body: br#"{"to":"bob@example.com","asset":"USD","amount":"25.00"}"#,
+    };
+
     /// The worked example of the README; change both together.
     #[test]
     fn the_readme_example_signature() {
-        let signature = sign(
-            "3f1c8e2a9b7d4f60a5e1c3b2d4f6a8b0c2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2",
-            "1767225600000",
-            "POST",
-            "/v1/orders?dry_run=true",
-            br#"{"market":"BTC-USD","side":"buy","quantity":"0.5"}"#,
-        );
+        let signature = sign(SECRET, &EXAMPLE);
         assert_eq!(
             signature,
-            "33d4b7d56ac1f631db6aced39e6fb5f2a223c4175b23d9cac00c2e35a7bfa63c"
+            "3d0cd2729c694270f12533225950df9f38b909bc9973702f3dd1ceaab8f5ba13"
         );
-        assert!(signature_matches(
-            b"3f1c8e2a9b7d4f60a5e1c3b2d4f6a8b0c2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2",
-            "1767225600000",
-            "POST",
-            "/v1/orders?dry_run=true",
-            br#"{"market":"BTC-USD","side":"buy","quantity":"0.5"}"#,
-            &signature,
-        ));
-        assert!(!signature_matches(
-            b"other",
-            "1767225600000",
-            "POST",
-            "/",
-            b"",
-            &signature
-        ));
-        assert!(!signature_matches(b"k", "1", "GET", "/", b"", "not hex"));
+        assert!(signature_matches(SECRET.as_bytes(), &EXAMPLE, &signature));
+        assert!(!signature_matches(b"other", &EXAMPLE, &signature));
+        let get = SignedParts {
+            method: "GET",
+            path_and_query: "/v1/wallets",
+            idempotency_key: "",
+            body: b"",
+            ..EXAMPLE
+        };
+        assert!(!signature_matches(b"k", &get, "not hex"));
+    }
+
+    #[test]
+    fn the_signature_covers_the_idempotency_key_and_where_each_part_ends() {
+        let signature = sign(SECRET, &EXAMPLE);
+        let other_key = SignedParts {
+            idempotency_key: "pay-bob-again",
+            ..EXAMPLE
+        };
+        assert!(!signature_matches(SECRET.as_bytes(), &other_key, &signature));
+        let no_key = SignedParts {
+            idempotency_key: "",
+            ..EXAMPLE
+        };
+        assert!(!signature_matches(SECRET.as_bytes(), &no_key, &signature));
+        // Bytes moved from the path into the body (or the key) change the message.
+        let a = SignedParts {
+            path_and_query: "/a",
+            idempotency_key: "",
+            body: b"b",
+            ..EXAMPLE
+        };
+        let b = SignedParts {
+            path_and_query: "/ab",
+            idempotency_key: "",
+            body: b"",
+            ..EXAMPLE
+        };
+        assert_ne!(sign(SECRET, &a), sign(SECRET, &b));
+        let c = SignedParts {
+            path_and_query: "/a",
+            idempotency_key: "b",
+            body: b"",
+            ..EXAMPLE
+        };
+        assert_ne!(sign(SECRET, &a), sign(SECRET, &c));
     }
 }

@@ -6,13 +6,15 @@
 //! sealed secret copied onto another key row does not open.
 
 use crate::accounts::Origin;
-use crate::api_key_rules::{IpRule, Scope, signature_matches};
+use crate::api_key_rules::{IpRule, Scope, SignedParts, signature_matches};
 use crate::model::{Role, UserStatus};
 use crate::sessions::{AuthMethod, Authenticated};
+use crate::two_factor::TwoFactor;
 use crate::{IdentityError, api_keys_store as store};
 use chrono::{DateTime, Duration, Utc};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::crypto::SecretBox;
+use platform::replay::ReplayGuard;
 use platform::{Clock, Db, Tx};
 use serde_json::json;
 use std::net::IpAddr;
@@ -49,6 +51,9 @@ pub struct NewApiKey<'a> {
     pub scopes: &'a [String],
     pub ip_allowlist: &'a [String],
     pub expires_at: Option<DateTime<Utc>>,
+    /// A current TOTP code: a key outlives the session that made it, so making one needs the second factor
+    /// when the owner has 2FA on.
+    pub code: Option<&'a str>,
 }
 
 /// A new key and its secret: the only time the secret leaves the server.
@@ -58,14 +63,11 @@ pub struct CreatedApiKey {
     pub secret: String,
 }
 
-/// A request as signed by its client: the three headers and what the signature covers.
+/// A request as signed by its client: the key and signature headers and what the signature covers.
 pub struct SignedRequest<'a> {
     pub key_id: &'a str,
-    pub timestamp: &'a str,
     pub signature: &'a str,
-    pub method: &'a str,
-    pub path_and_query: &'a str,
-    pub body: &'a [u8],
+    pub parts: SignedParts<'a>,
 }
 
 /// The caller behind a correctly signed request with a live key of an active user. What the key may do here
@@ -106,6 +108,8 @@ pub struct ApiKeys {
     clock: Arc<dyn Clock>,
     sealer: SecretBox,
     window: Duration,
+    replay: ReplayGuard,
+    two_factor: TwoFactor,
 }
 
 fn associated_data(key: Uuid) -> Vec<u8> {
@@ -181,12 +185,37 @@ fn new_secret() -> Result<String, IdentityError> {
 
 impl ApiKeys {
     /// `window`: how far a request's timestamp may be from the server's clock, either way.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, sealer: SecretBox, window: Duration) -> ApiKeys {
+    /// `replay` remembers the signatures accepted; shared through Redis, it makes the once-only rule hold
+    /// across nodes.
+    /// `two_factor` asks the owner's second factor before a key is made.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        sealer: SecretBox,
+        window: Duration,
+        replay: ReplayGuard,
+        two_factor: TwoFactor,
+    ) -> ApiKeys {
         ApiKeys {
             db,
             clock,
             sealer,
             window,
+            replay,
+            two_factor,
+        }
+    }
+
+    /// A signature stays valid while its timestamp is within the window either side of the clock, so it is
+    /// remembered for twice the window (and a second for clocks that tick between the two checks).
+    async fn refuse_replay(&self, key: Uuid, signature: &str) -> Result<(), IdentityError> {
+        let window = self.window.to_std().unwrap_or_default();
+        let remember = window * 2 + std::time::Duration::from_secs(1);
+        let token = format!("{key}:{}", signature.to_ascii_lowercase());
+        match self.replay.first_sight(&token, remember).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(IdentityError::Replayed),
+            Err(error) => Err(IdentityError::Unavailable(format!("API-key replay check: {error}"))),
         }
     }
 
@@ -205,6 +234,8 @@ impl ApiKeys {
         {
             return Err(IdentityError::invalid("expires_at", "must be in the future"));
         }
+        // After the fields are checked, so a request refused for its input does not spend the code.
+        self.two_factor.step_up(user, request.code).await?;
         let key = ApiKey {
             id: Uuid::now_v7(),
             user_id: user,
@@ -274,10 +305,13 @@ impl ApiKeys {
     /// Checks a signed request: timestamp within the window, a live key of an active user, and a signature made
     /// with that key's secret. Every failure is the same [`IdentityError::Unauthenticated`], so a caller learns
     /// nothing about which part was wrong.
+    ///
+    /// A correctly signed request is accepted once: the same signature again within the window is
+    /// [`IdentityError::Replayed`], on every node sharing the replay guard.
     pub async fn verify(&self, request: &SignedRequest<'_>) -> Result<ApiKeyPrincipal, IdentityError> {
         let now = self.clock.now();
         let key_id = Uuid::parse_str(request.key_id).map_err(|_| IdentityError::Unauthenticated)?;
-        let timestamp = parse_millis(request.timestamp).ok_or(IdentityError::Unauthenticated)?;
+        let timestamp = parse_millis(request.parts.timestamp).ok_or(IdentityError::Unauthenticated)?;
         let skew = now.timestamp_millis().abs_diff(timestamp);
         if skew > u64::try_from(self.window.num_milliseconds()).unwrap_or(0) {
             return Err(IdentityError::Unauthenticated);
@@ -296,16 +330,10 @@ impl ApiKeys {
             .sealer
             .open(&sealed, &associated_data(key.id))
             .map_err(|e| IdentityError::Internal(format!("API key {}: {e}", key.id)))?;
-        if !signature_matches(
-            &secret,
-            request.timestamp,
-            request.method,
-            request.path_and_query,
-            request.body,
-            request.signature,
-        ) {
+        if !signature_matches(&secret, &request.parts, request.signature) {
             return Err(IdentityError::Unauthenticated);
         }
+        self.refuse_replay(key.id, request.signature).await?;
         let stale_before = now - Duration::seconds(LAST_USED_GRANULARITY_SECS);
         if key.last_used_at.is_none_or(|at| at < stale_before) {
             store::touch(&self.db, key.id, now, stale_before).await?;

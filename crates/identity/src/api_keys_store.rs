@@ -110,6 +110,13 @@ pub(crate) async fn revoke(tx: &mut Tx, user: Uuid, key: Uuid, now: DateTime<Utc
     Ok(rows == 1)
 }
 
+/// Revokes every live key of the user; how many were live.
+pub(crate) async fn revoke_all(tx: &mut Tx, user: Uuid, now: DateTime<Utc>) -> Result<u64, IdentityError> {
+    Ok(on_tx!(tx, conn => sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL"
+    ).bind(now).bind(user).execute(conn).await.map(|r| r.rows_affected()))?)
+}
+
 /// A key presented by a request, with its sealed secret and its owner's standing.
 #[derive(sqlx::FromRow)]
 pub(crate) struct Presented {

@@ -21,11 +21,20 @@ pub enum IdentityError {
     /// The password was right; a second factor is owed for this challenge.
     #[error("a two-factor code is required")]
     TwoFactorRequired { challenge: String },
+    /// A sensitive action by a user with 2FA on came without a code.
+    #[error("two-factor authentication is on: a current code is required")]
+    CodeRequired,
     #[error("{0}")]
     Conflict(String),
     /// A missing, expired, revoked or malformed token or session.
     #[error("not authenticated")]
     Unauthenticated,
+    /// A correctly signed API-key request seen before: a replay.
+    #[error("this signed request was already used")]
+    Replayed,
+    /// A dependency a check needs cannot answer, so the request is refused rather than let through unchecked.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("not found")]
     NotFound,
     #[error(transparent)]

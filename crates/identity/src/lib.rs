@@ -20,8 +20,8 @@ mod tokens;
 mod totp;
 mod two_factor;
 
-pub use accounts::{Accounts, NewAccount, Origin, ProfileChange};
-pub use api_key_rules::{IpRule, Scope, sign as sign_api_request};
+pub use accounts::{Accounts, NewAccount, Origin, ProfileChange, Revoked};
+pub use api_key_rules::{IpRule, Scope, SignedParts, sign as sign_api_request};
 pub use api_keys::{ApiKey, ApiKeyPrincipal, ApiKeys, CreatedApiKey, NewApiKey, SignedRequest};
 pub use email::Email;
 pub use error::IdentityError;

@@ -4,7 +4,7 @@
 //! marked used and a new one issued. Presenting a used token again means it was stolen or replayed, so the whole
 //! session (every token descended from that login) is revoked.
 
-use crate::accounts::Origin;
+use crate::accounts::{Origin, Revoked};
 use crate::email::Email;
 use crate::lockout::{self, FailureCount, LockoutPolicy};
 use crate::model::User;
@@ -12,7 +12,7 @@ use crate::model::{Role, Session, UserStatus};
 use crate::password::PasswordHasher;
 use crate::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
 use crate::two_factor::TwoFactor;
-use crate::{IdentityError, store};
+use crate::{IdentityError, api_keys_store, store};
 use chrono::{DateTime, Duration, Utc};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::{Clock, Db, Tx};
@@ -412,6 +412,40 @@ impl Sessions {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Signs the user out everywhere but `current`: every other session, and every API key unless
+    /// `keep_api_keys` (a stolen session must not leave a key behind that outlives the clean-up).
+    pub async fn revoke_others(
+        &self,
+        user: Uuid,
+        current: Uuid,
+        keep_api_keys: bool,
+        client: &ClientInfo,
+    ) -> Result<Revoked, IdentityError> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let revoked = Revoked {
+            sessions: store::revoke_other_sessions(&mut tx, user, Some(current), "revoked_by_user", now).await?,
+            api_keys: if keep_api_keys {
+                0
+            } else {
+                api_keys_store::revoke_all(&mut tx, user, now).await?
+            },
+        };
+        let details = json!({ "sessions_revoked": revoked.sessions, "api_keys_revoked": revoked.api_keys });
+        self.audit(
+            &mut tx,
+            Some(user),
+            "auth.sessions_revoke_others",
+            Outcome::Success,
+            client,
+            details,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(revoked)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -144,6 +144,23 @@ impl TwoFactor {
         Ok(store::totp_state(&self.db, user).await?.secret.is_some())
     }
 
+    /// The step-up every sensitive action asks for (money leaving the account, a new API key, a withdrawal
+    /// destination): nothing when 2FA is off; otherwise `code` must be a current, unused TOTP code —
+    /// [`IdentityError::CodeRequired`] without one, `Invalid { field: "code" }` when it is wrong or replayed.
+    pub async fn step_up(&self, user: Uuid, code: Option<&str>) -> Result<(), IdentityError> {
+        if !self.is_enabled(user).await? {
+            return Ok(());
+        }
+        let code = code
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or(IdentityError::CodeRequired)?;
+        if !self.confirm_code(user, code).await? {
+            return Err(IdentityError::invalid("code", "is wrong or was already used"));
+        }
+        Ok(())
+    }
+
     /// Confirms a sensitive action (a withdrawal) with a current TOTP code, replay-safe like a login: a code is
     /// accepted once. False when 2FA is off or the code is wrong or replayed.
     pub async fn confirm_code(&self, user: Uuid, code: &str) -> Result<bool, IdentityError> {

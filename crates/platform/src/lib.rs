@@ -12,6 +12,7 @@ pub mod keys;
 pub mod outbox;
 pub mod probe;
 pub mod rate_limit;
+pub mod replay;
 pub mod secret;
 pub mod telemetry;
 pub mod test_support;

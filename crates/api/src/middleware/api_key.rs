@@ -1,5 +1,6 @@
 //! Authentication by API key: `X-Api-Key` (the key id), `X-Api-Timestamp` (Unix milliseconds) and
-//! `X-Api-Signature` (hex HMAC-SHA256 of timestamp ‖ method ‖ path and query ‖ body, keyed with the secret).
+//! `X-Api-Signature` (hex HMAC-SHA256 of timestamp, method, path and query, `Idempotency-Key` and body, each
+//! ended by a line feed but the body, keyed with the secret). A signature is accepted once.
 //!
 //! A middleware rather than an extractor because the signature covers the body, which only a layer can read
 //! and then hand on to the handler. It runs as a route layer, inside the body-size limit and after routing, so
@@ -9,13 +10,14 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::middleware::api_key_scopes::required_scope;
+use crate::middleware::idempotency;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, MatchedPath, OriginalUri, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use identity::{IdentityError, SignedRequest};
+use identity::{IdentityError, SignedParts, SignedRequest};
 use serde_json::json;
 use std::net::SocketAddr;
 
@@ -61,6 +63,12 @@ async fn authenticate(state: &AppState, request: Request) -> Result<Request, Api
     let key_id = single(headers, KEY_HEADER)?.to_owned();
     let timestamp = single(headers, TIMESTAMP_HEADER)?.to_owned();
     let signature = single(headers, SIGNATURE_HEADER)?.to_owned();
+    // Signed whether or not the route reads it; a repeated header is refused by the idempotency layer anyway.
+    let idempotency_key = headers
+        .get(idempotency::HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let method = request.method().clone();
     let route = request
         .extensions()
@@ -84,11 +92,14 @@ async fn authenticate(state: &AppState, request: Request) -> Result<Request, Api
         .api_keys
         .verify(&SignedRequest {
             key_id: &key_id,
-            timestamp: &timestamp,
             signature: &signature,
-            method: method.as_str(),
-            path_and_query: &path_and_query,
-            body: &body,
+            parts: SignedParts {
+                timestamp: &timestamp,
+                method: method.as_str(),
+                path_and_query: &path_and_query,
+                idempotency_key: &idempotency_key,
+                body: &body,
+            },
         })
         .await
         .map_err(|e| match e {

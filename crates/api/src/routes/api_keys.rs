@@ -40,6 +40,9 @@ pub struct CreateApiKeyRequest {
     pub ip_allowlist: Option<Vec<String>>,
     /// When the key stops working (RFC 3339, in the future). Absent: until revoked.
     pub expires_at: Option<DateTime<Utc>>,
+    /// A current TOTP code; required when the caller has two-factor authentication on.
+    #[schema(example = "123456")]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,8 +95,8 @@ pub struct CreatedApiKeyView {
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "The key id and secret (shown once)", body = Envelope<CreatedApiKeyView>),
-        (status = 400, description = "Bad field: label, scopes, ip_allowlist or expires_at (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 400, description = "Bad field: label, scopes, ip_allowlist, expires_at, or a wrong or used `code` (code 1000)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
         (status = 403, description = "Called with an API key: managing keys needs a session (code 2004)", body = ErrorEnvelope),
         (status = 409, description = "Already 20 live keys (code 3002)", body = ErrorEnvelope),
     ))]
@@ -108,6 +111,7 @@ pub async fn create_api_key(
         scopes: &body.scopes,
         ip_allowlist: body.ip_allowlist.as_deref().unwrap_or_default(),
         expires_at: body.expires_at,
+        code: body.code.as_deref(),
     };
     let created = state.api_keys.create(who.user_id, request, &client.origin()).await?;
     let view = CreatedApiKeyView {

@@ -3,7 +3,7 @@
 use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::users::UserView;
 use crate::state::AppState;
 use axum::extract::State;
@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use identity::{Credentials, IssuedTokens, NewAccount, Session};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/auth/login", post(login))
         .route("/v1/auth/refresh", post(refresh))
         .route("/v1/auth/logout", post(logout))
-        .route("/v1/auth/sessions", get(list_sessions))
+        .route("/v1/auth/sessions", get(list_sessions).delete(revoke_other_sessions))
         .route("/v1/auth/sessions/{id}", delete(revoke_session))
 }
 
@@ -208,6 +208,47 @@ pub async fn list_sessions(
             .map(|s| SessionView::new(s, who.session_id))
             .collect(),
         next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RevokeOthersQuery {
+    /// `true` keeps the caller's API keys working; by default they are revoked too.
+    pub keep_api_keys: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedOthers {
+    pub sessions_revoked: u64,
+    pub api_keys_revoked: u64,
+}
+
+/// Sign out everywhere else: every session of the caller but this one, and every API key unless
+/// `keep_api_keys=true`.
+#[utoipa::path(delete, path = "/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    params(RevokeOthersQuery),
+    responses(
+        (status = 200, description = "What was revoked", body = Envelope<RevokedOthers>),
+        (status = 400, description = "Bad query parameter (code 1000)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 403, description = "Called with an API key: this needs a session (code 2004)", body = ErrorEnvelope),
+    ))]
+pub async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    SessionUser(who): SessionUser,
+    Client(client): Client,
+    ApiQuery(query): ApiQuery<RevokeOthersQuery>,
+) -> Result<Json<Envelope<RevokedOthers>>, ApiError> {
+    let keep_api_keys = query.keep_api_keys.unwrap_or(false);
+    let revoked = state
+        .sessions
+        .revoke_others(who.user_id, who.session_id, keep_api_keys, &client)
+        .await?;
+    Ok(ok(RevokedOthers {
+        sessions_revoked: revoked.sessions,
+        api_keys_revoked: revoked.api_keys,
     }))
 }
 

@@ -92,14 +92,21 @@ pub async fn update_me(
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
+    /// Keep the caller's API keys working; by default a password change revokes them with the other sessions.
+    #[serde(default)]
+    pub keep_api_keys: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PasswordChanged {
     pub changed: bool,
+    /// Other sessions signed out.
+    pub sessions_revoked: u64,
+    /// API keys revoked (0 with `keep_api_keys`).
+    pub api_keys_revoked: u64,
 }
 
-/// Change the password; every other session is revoked.
+/// Change the password; every other session is revoked, and every API key unless `keep_api_keys` is true.
 #[utoipa::path(post, path = "/v1/users/me/password", tag = "users", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
@@ -113,15 +120,20 @@ pub async fn change_password(
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<Json<Envelope<PasswordChanged>>, ApiError> {
     let origin = client.origin();
-    state
+    let revoked = state
         .accounts
         .change_password(
             who.user_id,
             who.session_id,
             &body.current_password,
             &body.new_password,
+            body.keep_api_keys,
             &origin,
         )
         .await?;
-    Ok(ok(PasswordChanged { changed: true }))
+    Ok(ok(PasswordChanged {
+        changed: true,
+        sessions_revoked: revoked.sessions,
+        api_keys_revoked: revoked.api_keys,
+    }))
 }

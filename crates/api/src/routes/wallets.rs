@@ -202,6 +202,9 @@ pub struct TransferRequestBody {
     /// Shown to both sides; at most 140 characters.
     #[schema(example = "Dinner")]
     pub memo: Option<String>,
+    /// A current TOTP code; required when the sender has two-factor authentication on, as for a withdrawal.
+    #[schema(example = "123456")]
+    pub code: Option<String>,
 }
 
 /// Send money to another user.
@@ -212,8 +215,8 @@ pub struct TransferRequestBody {
     request_body = TransferRequestBody,
     responses(
         (status = 201, description = "The applied transfer", body = Envelope<TransferView>),
-        (status = 400, description = "Bad input (code 1000, `details.field` names it) or not enough money (code 1001)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        (status = 400, description = "Bad input (code 1000, `details.field` names it, `code` when wrong or used) or not enough money (code 1001)", body = ErrorEnvelope),
+        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
         (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
         (status = 404, description = "No such recipient (code 3001)", body = ErrorEnvelope),
     )
@@ -234,6 +237,9 @@ pub async fn create_transfer(
     if recipient.id == who.user_id {
         return Err(ApiError::invalid_field("to", "cannot send to yourself"));
     }
+    // Money leaving the account needs the second factor: a stolen session alone cannot empty it. Asked last, so
+    // a request refused for its input does not spend the code.
+    state.two_factor.step_up(who.user_id, body.code.as_deref()).await?;
     let movement = Movement {
         actor: Some(who.user_id),
         action: "ledger.transfer",

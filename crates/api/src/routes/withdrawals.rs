@@ -5,7 +5,7 @@
 
 use crate::auth::{AuthUser, Client};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::middleware::idempotency;
 use crate::pagination;
@@ -305,19 +305,7 @@ pub async fn create_withdrawal(
 
 /// When the caller has 2FA on, `code` must be a current, unused TOTP code.
 pub(crate) async fn confirm_two_factor(state: &AppState, user: Uuid, code: Option<String>) -> Result<(), ApiError> {
-    if !state.two_factor.is_enabled(user).await? {
-        return Ok(());
-    }
-    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
-        return Err(ApiError::new(
-            ErrorCode::TwoFactorRequired,
-            "Two-factor authentication is on: send a current code as `code`.",
-        ));
-    };
-    if !state.two_factor.confirm_code(user, code.trim()).await? {
-        return Err(ApiError::invalid_field("code", "is wrong or was already used"));
-    }
-    Ok(())
+    Ok(state.two_factor.step_up(user, code.as_deref()).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -242,7 +242,7 @@ async fn a_bad_signature_or_a_tampered_request_is_refused() {
 
     // A signature for one path used on another, or with a changed query string.
     let ts = now_ms();
-    let for_me = signature(&key.secret, &ts.to_string(), "GET", "/v1/users/me", b"");
+    let for_me = signature(&key.secret, &ts.to_string(), "GET", "/v1/users/me", "", b"");
     let send = |path: &str, sig: String, ts: String| {
         app.client
             .get(app.url(path))
@@ -279,7 +279,7 @@ async fn a_bad_signature_or_a_tampered_request_is_refused() {
     )
     .await;
     // Another secret, a truncated signature, something that is not hex.
-    let wrong_secret = signature("0".repeat(64).as_str(), &ts.to_string(), "GET", "/v1/users/me", b"");
+    let wrong_secret = signature("0".repeat(64).as_str(), &ts.to_string(), "GET", "/v1/users/me", "", b"");
     for bad in [wrong_secret, for_me[..63].to_owned(), "zz".repeat(32), String::new()] {
         expect_error(
             send("/v1/users/me", bad, ts.to_string()).await.expect("sent"),
@@ -302,7 +302,7 @@ async fn a_bad_signature_or_a_tampered_request_is_refused() {
             .header("x-api-timestamp", &ts)
             .header(
                 "x-api-signature",
-                signature(&key.secret, &ts, "GET", "/v1/users/me", b""),
+                signature(&key.secret, &ts, "GET", "/v1/users/me", "", b""),
             )
             .send()
             .await
@@ -568,27 +568,20 @@ async fn a_user_holds_at_most_twenty_live_keys_and_lists_them_in_pages() {
 fn the_readme_example_is_true() {
     let readme = include_str!("../../../../README.md");
     let secret = "3f1c8e2a9b7d4f60a5e1c3b2d4f6a8b0c2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2";
-    let body = r#"{"market":"BTC-USD","side":"buy","quantity":"0.5"}"#;
-    let expected = "33d4b7d56ac1f631db6aced39e6fb5f2a223c4175b23d9cac00c2e35a7bfa63c";
-    let computed = signature(
-        secret,
-        "1767225600000",
-        "POST",
-        "/v1/orders?dry_run=true",
-        body.as_bytes(),
-    );
+    let body = r#"{"to":"bob@example.com","asset":"USD","amount":"25.00"}"#;
+    let (timestamp, path, key) = ("1767225600000", "/v1/wallets/transfers", "pay-bob-2026-01-01");
+    let expected = "3d0cd2729c694270f12533225950df9f38b909bc9973702f3dd1ceaab8f5ba13";
+    let computed = signature(secret, timestamp, "POST", path, key, body.as_bytes());
     assert_eq!(computed, expected);
-    for part in [secret, body, expected, "1767225600000", "/v1/orders?dry_run=true"] {
+    for part in [secret, body, expected, timestamp, path, key] {
         assert!(readme.contains(part), "README.md shows {part}");
     }
-    assert_eq!(
-        identity::sign_api_request(
-            secret,
-            "1767225600000",
-            "POST",
-            "/v1/orders?dry_run=true",
-            body.as_bytes()
-        ),
-        expected
-    );
+    let parts = identity::SignedParts {
+        timestamp,
+        method: "POST",
+        path_and_query: path,
+        idempotency_key: key,
+        body: body.as_bytes(),
+    };
+    assert_eq!(identity::sign_api_request(secret, &parts), expected);
 }

@@ -19,18 +19,28 @@ pub struct ApiCredentials {
     pub secret: String,
 }
 
-/// Lowercase hex HMAC-SHA256, keyed with the secret's text, of `timestamp ‖ method ‖ path_and_query ‖ body`.
-pub fn signature(secret: &str, timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
+/// Lowercase hex HMAC-SHA256, keyed with the secret's text, of
+/// `timestamp \n method \n path_and_query \n idempotency_key \n body`.
+pub fn signature(
+    secret: &str,
+    timestamp: &str,
+    method: &str,
+    path_and_query: &str,
+    idempotency_key: &str,
+    body: &[u8],
+) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(timestamp.as_bytes());
-    mac.update(method.as_bytes());
-    mac.update(path_and_query.as_bytes());
+    for part in [timestamp, method, path_and_query, idempotency_key] {
+        mac.update(part.as_bytes());
+        mac.update(b"\n");
+    }
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
 
 /// Adds `X-Api-Key`, `X-Api-Timestamp` and `X-Api-Signature` for exactly the method, path, query and body the
-/// builder holds. Set the body before signing; a body changed afterwards no longer matches.
+/// builder holds, and its `Idempotency-Key` header. Set the body and that header before signing; either changed
+/// afterwards no longer matches.
 pub fn sign_request(request: RequestBuilder, key: &ApiCredentials, timestamp_ms: i64) -> RequestBuilder {
     let built = request
         .try_clone()
@@ -43,8 +53,20 @@ pub fn sign_request(request: RequestBuilder, key: &ApiCredentials, timestamp_ms:
         None => url.path().to_owned(),
     };
     let body = built.body().and_then(|b| b.as_bytes()).unwrap_or_default();
+    let idempotency_key = built
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let timestamp = timestamp_ms.to_string();
-    let signature = signature(&key.secret, &timestamp, built.method().as_str(), &path_and_query, body);
+    let signature = signature(
+        &key.secret,
+        &timestamp,
+        built.method().as_str(),
+        &path_and_query,
+        idempotency_key,
+        body,
+    );
     request
         .header("x-api-key", &key.key_id)
         .header("x-api-timestamp", timestamp)

@@ -11,6 +11,12 @@ use std::sync::Arc;
 
 /// A server on a manual clock (staff log in with TOTP) without rate limits, and an admin's token.
 pub(crate) async fn spawn_with_admin() -> (TestApp, String) {
+    let (app, _, admin) = spawn_with_admin_and_clock().await;
+    (app, admin)
+}
+
+/// [`spawn_with_admin`] and its clock, for tests that need TOTP codes or signed requests at its time.
+pub(crate) async fn spawn_with_admin_and_clock() -> (TestApp, Arc<ManualClock>, String) {
     let start: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().expect("literal time");
     let clock = Arc::new(ManualClock::new(start));
     let options = BuildOptions {
@@ -19,7 +25,7 @@ pub(crate) async fn spawn_with_admin() -> (TestApp, String) {
     };
     let app = spawn_with_options(Storage::fresh().await, |c| c.rate_limits_enabled = false, options).await;
     let admin = admin_token(&app, &clock, "admin@example.com").await;
-    (app, admin)
+    (app, clock, admin)
 }
 
 pub(crate) async fn customer(app: &TestApp, email: &str) -> (String, String) {
