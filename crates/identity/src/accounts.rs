@@ -5,6 +5,7 @@ use crate::model::{Role, Tier, User, UserStatus};
 use crate::password::{PasswordHasher, PasswordPolicy};
 use crate::{IdentityError, api_keys_store, store};
 use platform::audit::{self, AuditRecord, Outcome};
+use platform::text::has_hidden_characters;
 use platform::{Clock, Db, outbox};
 use serde_json::json;
 use std::sync::Arc;
@@ -54,10 +55,10 @@ pub(crate) fn check_name(name: &str) -> Result<String, IdentityError> {
             format!("must be at most {MAX_NAME_CHARS} characters"),
         ));
     }
-    if name.chars().any(char::is_control) {
+    if has_hidden_characters(name) {
         return Err(IdentityError::invalid(
             "full_name",
-            "must not contain control characters",
+            "must not contain control, bidirectional-override or zero-width characters",
         ));
     }
     Ok(name.to_owned())

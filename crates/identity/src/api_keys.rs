@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::crypto::SecretBox;
 use platform::replay::ReplayGuard;
+use platform::text::has_hidden_characters;
 use platform::{Clock, Db, Tx};
 use serde_json::json;
 use std::net::IpAddr;
@@ -127,8 +128,11 @@ fn check_label(label: &str) -> Result<String, IdentityError> {
             format!("must be at most {MAX_LABEL_CHARS} characters"),
         ));
     }
-    if label.chars().any(char::is_control) {
-        return Err(IdentityError::invalid("label", "must not contain control characters"));
+    if has_hidden_characters(label) {
+        return Err(IdentityError::invalid(
+            "label",
+            "must not contain control, bidirectional-override or zero-width characters",
+        ));
     }
     Ok(label.to_owned())
 }

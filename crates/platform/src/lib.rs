@@ -16,6 +16,7 @@ pub mod replay;
 pub mod secret;
 pub mod telemetry;
 pub mod test_support;
+pub mod text;
 
 pub use bus::{Event, EventBus, InProcessBus, Subscription};
 pub use clock::{Clock, ManualClock, SystemClock};

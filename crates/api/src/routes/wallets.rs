@@ -17,6 +17,7 @@ use identity::IdentityError;
 use ledger::books::Transfer;
 use ledger::{Asset, Balance, Movement, largest_amount};
 use money::{Amount, AssetCode, MoneyError};
+use platform::text::has_hidden_characters;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -137,7 +138,7 @@ pub(crate) fn amount_in(text: &str, asset: &Asset) -> Result<u128, ApiError> {
     Ok(amount.minor())
 }
 
-/// Optional free text of at most `max` characters without control characters.
+/// Optional free text of at most `max` characters, without characters that are not shown as themselves.
 pub(crate) fn short_text(field: &str, text: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
     let Some(text) = text else { return Ok(None) };
     if text.chars().count() > max {
@@ -146,8 +147,11 @@ pub(crate) fn short_text(field: &str, text: Option<String>, max: usize) -> Resul
             format!("must be at most {max} characters"),
         ));
     }
-    if text.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(field, "must not contain control characters"));
+    if has_hidden_characters(&text) {
+        return Err(ApiError::invalid_field(
+            field,
+            "must not contain control, bidirectional-override or zero-width characters",
+        ));
     }
     Ok(Some(text))
 }

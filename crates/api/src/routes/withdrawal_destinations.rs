@@ -26,6 +26,7 @@ use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestinatio
 use ledger::{Asset, Destination, Movement};
 use platform::crypto::SecretBox;
 use platform::hmac_sha256;
+use platform::text::has_hidden_characters;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -201,10 +202,12 @@ fn label(label: Option<String>) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let label = label.trim();
-    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
+    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || has_hidden_characters(label) {
         return Err(ApiError::invalid_field(
             "label",
-            format!("must be 1 to {MAX_LABEL_CHARS} characters without control characters"),
+            format!(
+                "must be 1 to {MAX_LABEL_CHARS} characters without control, bidirectional-override or zero-width characters"
+            ),
         ));
     }
     Ok(Some(label.to_owned()))

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use ledger::{Asset, AssetKind, Decision, Destination, Movement, Withdrawal, WithdrawalRequest};
 use money::Amount;
 use platform::crypto::SecretBox;
+use platform::text::has_hidden_characters;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -195,8 +196,10 @@ pub(crate) fn destination(body: DestinationBody, asset: &Asset) -> Result<Checke
                 return Err(bad("iban is not a valid IBAN"));
             }
             let name = name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-                return Err(bad("name must be 1 to 140 characters without control characters"));
+            if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || has_hidden_characters(&name) {
+                return Err(bad(
+                    "name must be 1 to 140 characters without control, bidirectional-override or zero-width characters",
+                ));
             }
             let holder = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
             Ok(CheckedDestination {

@@ -1,5 +1,6 @@
 //! What a stolen session alone cannot do once the owner has 2FA on: send money to another user or make an API
-//! key without a current code; and what signing out everywhere, or a password change, takes with it.
+//! key without a current code; what signing out everywhere, or a password change, takes with it; and text that
+//! hides what it says.
 
 use crate::helpers::{TEST_PASSWORD, envelope, expect_error, spawn_app};
 use crate::signing::{create_api_key, now_ms, sign_request};
@@ -127,4 +128,26 @@ async fn signing_out_everywhere_revokes_the_other_sessions_and_the_keys() {
     // The caller's own session goes on.
     let (status, _) = envelope(app.get_authed("/v1/users/me", &second).await).await;
     assert_eq!(status, 200);
+}
+
+/// Text that shows as something it is not: a name with a hidden joiner, a memo reversed by an override.
+#[tokio::test]
+async fn names_labels_and_memos_refuse_bidi_overrides_and_zero_width_characters() {
+    let (app, _clock, admin) = spawn_with_admin_and_clock().await;
+    let body = json!({"email": "eve@example.com", "password": TEST_PASSWORD, "full_name": "Ali\u{200D}ce"});
+    let error = expect_error(app.post_json("/v1/auth/register", &body).await, 400, 1000).await;
+    assert_eq!(error["details"]["field"], "full_name", "{error}");
+
+    let (alice, alice_id) = customer(&app, "alice@example.com").await;
+    customer(&app, "bob@example.com").await;
+    deposit(&app, &admin, &alice_id, "USD", "10.00").await;
+    let memo = json!({"to": "bob@example.com", "asset": "USD", "amount": "1.00", "memo": "refund \u{202E}gnp.exe"});
+    let error = expect_error(transfer(&app, &alice, &memo).await, 400, 1000).await;
+    assert_eq!(error["details"]["field"], "memo", "{error}");
+
+    let label = json!({"label": "bot\u{2066}", "scopes": ["read"]});
+    let error = expect_error(app.post_authed("/v1/api-keys", &alice, &label).await, 400, 1000).await;
+    assert_eq!(error["details"]["field"], "label", "{error}");
+    let (_, wallets) = envelope(app.get_authed("/v1/wallets", &alice).await).await;
+    assert_eq!(wallets["data"]["items"][0]["available"], "10.00", "{wallets}");
 }
