@@ -13,6 +13,7 @@ pub mod openapi;
 mod pagination;
 pub mod permission;
 mod routes;
+mod serve;
 pub mod state;
 mod withdrawal_rules;
 
