@@ -5,16 +5,18 @@
 //!   connections wait in the kernel's listen backlog (and are served as others close) instead of being
 //!   accepted only to be dropped, which would cost the same work and tell a client nothing more.
 //! - [`liveness`] closes connections that are slow to send their headers or idle too long.
+//! - A request whose body was not read to its end is answered with `Connection: close` ([`body`]).
 //! - Handlers see the peer address as `ConnectInfo<SocketAddr>`, as with axum's connect-info service.
 //! - When `shutdown` resolves: stop accepting, let every connection finish the request it is handling and
 //!   close, and resolve once all have closed. The caller bounds that wait; dropping the future then closes
 //!   whatever is left.
 
+mod body;
 mod liveness;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::{Request, Response};
+use axum::http::{HeaderValue, Request, Response, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -179,7 +181,15 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<axum::body::Body>, Infallible> {
     let _in_flight = activity.request();
-    let mut request = request.map(axum::body::Body::new);
+    let (parts, incoming) = request.into_parts();
+    let (body, read_to_end) = body::Tracked::new(incoming);
+    let mut request = Request::from_parts(parts, axum::body::Body::new(body));
     request.extensions_mut().insert(ConnectInfo(peer));
-    router.oneshot(request).await
+    let mut response = router.oneshot(request).await?;
+    if !read_to_end.get() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(response)
 }

@@ -167,3 +167,59 @@ async fn shutdown_finishes_the_request_in_flight_then_refuses_connections() {
     stopped.await.unwrap();
     assert!(TcpStream::connect(addr).await.is_err(), "no longer listening");
 }
+
+fn says_close(head: &str) -> bool {
+    head.lines().any(|line| line == "connection: close")
+}
+
+#[tokio::test]
+async fn a_body_refused_before_it_is_read_is_answered_with_connection_close() {
+    let app = spawn(|_| {}).await;
+    // Only the headers of an oversized upload: the 413 comes from the declared length alone.
+    let mut oversized = TcpStream::connect(app.addr).await.unwrap();
+    oversized
+        .write_all(
+            b"POST /v1/auth/register HTTP/1.1\r\nHost: bourse\r\nContent-Type: application/json\r\n\
+              Content-Length: 10000000\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let (head, _) = read_response(&mut oversized).await;
+    assert!(head.starts_with("http/1.1 413"), "{head}");
+    assert!(says_close(&head), "{head}");
+    closed_after(&mut oversized, Instant::now()).await;
+
+    // Refused for want of credentials while most of the body is still on its way.
+    let mut anonymous = TcpStream::connect(app.addr).await.unwrap();
+    anonymous
+        .write_all(
+            b"POST /v1/wallets/transfers HTTP/1.1\r\nHost: bourse\r\nContent-Type: application/json\r\n\
+              Idempotency-Key: k-1\r\nContent-Length: 100\r\n\r\n{\"to\":",
+        )
+        .await
+        .unwrap();
+    let (head, _) = read_response(&mut anonymous).await;
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(says_close(&head), "{head}");
+    closed_after(&mut anonymous, Instant::now()).await;
+}
+
+#[tokio::test]
+async fn a_body_read_to_its_end_keeps_the_connection_open() {
+    let app = spawn(|_| {}).await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let body = br#"{"email":"nobody@example.com","password":"not-the-password"}"#;
+    let request = format!(
+        "POST /v1/auth/login HTTP/1.1\r\nHost: bourse\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let (head, _) = read_response(&mut stream).await;
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(!says_close(&head), "{head}");
+    stream.write_all(HEALTHZ).await.unwrap();
+    let (head, _) = read_response(&mut stream).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(!says_close(&head), "{head}");
+}
