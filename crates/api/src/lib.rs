@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod hold_expiry;
 mod idempotency_store;
+mod metrics_access;
 mod middleware;
 pub mod openapi;
 mod pagination;
