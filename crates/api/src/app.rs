@@ -188,15 +188,15 @@ impl Application {
         let upkeep_task = tokio::spawn(metrics_upkeep(background_stopped));
 
         let (signalled, mut on_signal) = watch::channel(false);
-        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: no new connections, finishing requests in flight");
-                let _ = signalled.send(true);
-            });
+        let limits = crate::serve::ServeLimits::from_config(&state.config);
+        let server = crate::serve::serve(listener, router, limits, async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            let _ = signalled.send(true);
+        });
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let result = tokio::select! {
-            result = server.into_future() => result,
+            result = server => result,
             _ = async {
                 if on_signal.wait_for(|s| *s).await.is_err() {
                     std::future::pending::<()>().await;

@@ -8,11 +8,13 @@ pub mod error;
 pub mod extract;
 mod hold_expiry;
 mod idempotency_store;
+mod metrics_access;
 mod middleware;
 pub mod openapi;
 mod pagination;
 pub mod permission;
 mod routes;
+mod serve;
 pub mod state;
 mod withdrawal_rules;
 

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Serialize;
@@ -92,17 +92,22 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
     }))
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format. Open unless `metrics_token` is configured; then the
+/// request needs `Authorization: Bearer <metrics_token>`.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    responses(
+        (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        (status = 401, description = "`metrics_token` is configured and the request lacks it (code 2001)", body = ErrorEnvelope),
+    ))]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    crate::metrics_access::check(state.config.metrics_token.as_ref(), &headers)?;
     let pool = state.db.pool_stats();
     let backend = state.db.backend().name();
     metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "open").set(f64::from(pool.size));
     metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "idle").set(f64::from(pool.idle));
     metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(pool.max));
-    (
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         platform::telemetry::prometheus().render(),
-    )
+    ))
 }

@@ -6,6 +6,7 @@ mod api_keys;
 mod assets;
 mod auth;
 mod bad_input;
+mod connections;
 mod deposit_webhook;
 mod helpers;
 mod idempotency;

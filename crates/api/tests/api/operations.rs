@@ -43,6 +43,7 @@ async fn readyz_reports_an_unreachable_dependency() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
+    // No `metrics_token` configured: `/metrics` is open.
     let app = spawn_app().await;
     app.get("/v1/assets/BTC").await;
     app.get("/v1/assets/NOPE").await;
@@ -63,6 +64,24 @@ async fn metrics_count_requests_by_route_template() {
 }
 
 #[tokio::test]
+async fn metrics_need_the_token_once_one_is_configured() {
+    let token = "scrape-0123456789abcdef0123456789abcdef";
+    let app = spawn_with(
+        Storage::fresh().await,
+        |c| c.metrics_token = Some(Secret::new(token.to_owned())),
+        Router::new(),
+    )
+    .await;
+    let error = expect_error(app.get("/metrics").await, 401, 2001).await;
+    assert_eq!(error["type"], "UNAUTHENTICATED");
+    let wrong = app.get_authed("/metrics", &format!("{token}x")).await;
+    expect_error(wrong, 401, 2001).await;
+    let response = app.get_authed("/metrics", token).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("http_requests_total"));
+}
+
+#[tokio::test]
 async fn the_openapi_document_describes_every_route() {
     let app = spawn_app().await;
     let response = app.get("/api/openapi.json").await;
@@ -72,6 +91,10 @@ async fn the_openapi_document_describes_every_route() {
     for path in ["/v1/assets", "/v1/assets/{code}", "/healthz", "/readyz", "/metrics"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
     }
+    assert!(
+        doc["paths"]["/metrics"]["get"]["responses"]["401"].is_object(),
+        "the metrics token is documented"
+    );
     for schema in ["AssetView", "ErrorEnvelope", "ErrorBody"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} documented");
     }

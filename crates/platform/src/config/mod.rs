@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod money_movement;
+mod serving;
 
 pub use money_movement::{DepositProvider, WithdrawalLimit};
 
@@ -40,6 +41,15 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// After SIGINT/SIGTERM, in-flight requests get this long to finish.
     pub shutdown_grace_secs: u64,
+    /// A request's headers must arrive within this many seconds of their first byte (of the accept, for a
+    /// connection's first request), or the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// A keep-alive connection with no request for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// Most connections served at once; further ones wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// Bearer token `/metrics` requires; without one `/metrics` is open to anyone who reaches the port.
+    pub metrics_token: Option<Secret<String>>,
     /// Origins allowed by CORS; empty allows none, `["*"]` allows any (without credentials).
     pub cors_allowed_origins: Vec<String>,
     /// Send `Strict-Transport-Security`: set when clients reach Bourse over TLS (a terminating proxy).
@@ -132,6 +142,11 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             shutdown_grace_secs: 20,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            // Well under the usual open-file limits, and far more than one node of this size can keep busy.
+            max_connections: 4096,
+            metrics_token: None,
             cors_allowed_origins: Vec::new(),
             hsts: false,
             log_format: LogFormat::Human,
@@ -322,6 +337,7 @@ impl Config {
         if !(1..=300).contains(&self.api_key_window_secs) {
             return invalid("api_key_window_secs", "must be between 1 and 300");
         }
+        self.validate_serving()?;
         self.validate_rate_limits()?;
         self.validate_deposits()?;
         self.validate_withdrawal_limits()?;
