@@ -14,6 +14,7 @@ mod rate_limits;
 mod response_shape;
 mod restart;
 mod signing;
+mod storage_faults;
 mod two_factor;
 mod wallet_history;
 mod wallets;
