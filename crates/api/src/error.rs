@@ -261,6 +261,7 @@ impl From<ledger::LedgerError> for ApiError {
             ledger::LedgerError::WithdrawalNotFound => ApiError::not_found("Withdrawal"),
             ledger::LedgerError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
             ledger::LedgerError::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
+            ledger::LedgerError::Db(e) => e.into(),
             other => ApiError::internal(&other),
         }
     }
@@ -309,7 +310,8 @@ impl From<identity::IdentityError> for ApiError {
                 )
             }
             E::NotFound => ApiError::of(ErrorCode::NotFound),
-            other @ (E::Db(_) | E::Internal(_)) => ApiError::internal(&other),
+            E::Db(e) => e.into(),
+            other @ E::Internal(_) => ApiError::internal(&other),
         }
     }
 }
@@ -323,9 +325,17 @@ fn capitalise(message: &str) -> String {
     }
 }
 
+/// A storage outage (a full disk, a database down or unreachable) is 503 code 5030, which clients may retry;
+/// any other database error is a bug, 500.
 impl From<platform::DbError> for ApiError {
     fn from(e: platform::DbError) -> Self {
-        ApiError::internal(&e)
+        let message = match e.outage() {
+            None => return ApiError::internal(&e),
+            Some(platform::db::Outage::Full) => "Storage is full; writes are refused until space is freed.",
+            Some(platform::db::Outage::Unavailable) => "Storage is unavailable; retry later.",
+        };
+        tracing::warn!(error = %e, "storage outage");
+        ApiError::new(ErrorCode::UpstreamUnavailable, message)
     }
 }
 
@@ -365,6 +375,23 @@ mod tests {
             assert_eq!(found.name(), name);
             assert_eq!(found.status().as_u16(), status, "{name}");
         }
+    }
+
+    #[test]
+    fn storage_outages_are_503_and_other_database_errors_500() {
+        let timed_out = ApiError::from(platform::DbError::Sqlx(sqlx::Error::PoolTimedOut));
+        assert_eq!(timed_out.code, ErrorCode::UpstreamUnavailable);
+        assert!(timed_out.message.contains("unavailable"), "{}", timed_out.message);
+        let full = ApiError::from(platform::DbError::Group {
+            reason: "database or disk is full".to_owned(),
+            outage: Some(platform::db::Outage::Full),
+        });
+        assert_eq!(full.code, ErrorCode::UpstreamUnavailable);
+        assert!(full.message.contains("full"), "{}", full.message);
+        let closed = ApiError::from(ledger::LedgerError::Db(platform::DbError::Closed));
+        assert_eq!(closed.code, ErrorCode::UpstreamUnavailable);
+        let bug = ApiError::from(platform::DbError::Malformed("two parameters, one value".to_owned()));
+        assert_eq!(bug.code, ErrorCode::Internal);
     }
 
     #[test]

@@ -76,6 +76,46 @@ fn invalid_configuration_stops_with_the_key_named() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("listne"));
 }
 
+/// `bourse serve` on `url`: it must stop at once with an error on standard error.
+fn serve_fails_with(url: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bourse(dir.path())
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("BOURSE_DB_ACQUIRE_TIMEOUT_SECS", "2")
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn an_unreachable_postgresql_is_named_with_the_cause_and_never_the_password() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let err = serve_fails_with(&format!("postgres://bourse:hunter2@127.0.0.1:{port}/bourse"));
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("refused"), "{err}");
+    assert!(err.contains("database bourse"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+
+    let err = serve_fails_with("postgres://bourse:hunter2@no-such-host.invalid:5432/bourse");
+    assert!(err.contains("no-such-host.invalid:5432"), "{err}");
+    assert!(err.contains("unknown host"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_postgresql_database_is_named() {
+    let Ok(admin) = std::env::var(platform::test_support::DATABASE_URL_VAR) else {
+        return;
+    };
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    let err = serve_fails_with(&format!("{base}/bourse_never_created"));
+    assert!(err.contains("database bourse_never_created does not exist"), "{err}");
+}
+
 #[test]
 fn migrate_creates_the_embedded_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -162,3 +162,92 @@ async fn grouped_writes_answer_each_its_own_result_and_a_failing_one_is_undone_a
         "{malformed:?}"
     );
 }
+
+#[tokio::test]
+async fn a_unit_of_work_that_leaves_its_transaction_open_does_not_hand_it_to_the_next() {
+    let (db, _dir) = sqlite().await;
+    let writer = db.sqlite_writer().expect("SQLite has a direct writer");
+    let events = vec![("test.event", json!({}))];
+    writer
+        .write(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .expect("begin");
+            outbox::enqueue_many_direct(&tx, &events, at()).expect("insert");
+            // As a COMMIT that failed and a ROLLBACK that failed after it would leave it.
+            std::mem::forget(tx);
+        })
+        .await
+        .expect("the unit of work ran");
+    let began = writer
+        .write(|connection| -> Result<(), platform::DbError> {
+            connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?
+                .commit()?;
+            Ok(())
+        })
+        .await
+        .expect("the writer still runs");
+    assert!(began.is_ok(), "{began:?}");
+    assert!(outbox::read_after(&db, 0, 10).await.expect("events read").is_empty());
+}
+
+#[tokio::test]
+async fn close_writes_what_is_queued_checkpoints_the_wal_and_stops_the_writers() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = Config {
+        data_dir: dir.path().to_owned(),
+        ..Config::default()
+    };
+    let db = platform::db::connect(&config).await.expect("database opens");
+    db.migrate().await.expect("migrations apply");
+    let writer = db.sqlite_writer().expect("SQLite has a direct writer").clone();
+    const INSERT: &str = "INSERT INTO outbox (subject, payload, created_at) VALUES ($1, $2, $3)";
+    let row = |subject: &str| {
+        vec![
+            rusqlite::types::Value::Text(subject.to_owned()),
+            rusqlite::types::Value::Text("{}".to_owned()),
+            rusqlite::types::Value::Text(platform::db::direct::time_text(at())),
+        ]
+    };
+    writer
+        .execute_grouped(INSERT, row("test.grouped"))
+        .await
+        .expect("grouped write");
+    let mut tx = db.begin().await.expect("a pool transaction");
+    platform::on_tx!(&mut tx, conn => sqlx::query(INSERT)
+        .bind("test.pooled")
+        .bind("{}")
+        .bind(at())
+        .execute(conn)
+        .await
+        .map(|_| ()))
+    .expect("pooled write");
+    tx.commit().await.expect("commit");
+    let wal = std::path::PathBuf::from(format!("{}-wal", config.sqlite_path().display()));
+    assert!(std::fs::metadata(&wal).expect("a WAL while open").len() > 0);
+
+    let queued = {
+        let writer = writer.clone();
+        tokio::spawn(async move { writer.execute_grouped(INSERT, row("test.queued")).await })
+    };
+    tokio::task::yield_now().await;
+    db.close().await;
+    assert_eq!(
+        queued.await.expect("task").expect("a write queued before close lands"),
+        1
+    );
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the WAL is empty or gone after a clean close"
+    );
+    let after = writer.execute_grouped(INSERT, row("test.late")).await;
+    assert!(matches!(after, Err(platform::DbError::Closed)), "{after:?}");
+    assert!(matches!(writer.write(|_| ()).await, Err(platform::DbError::Closed)));
+    assert!(db.begin().await.is_err());
+
+    let reopened = platform::db::connect(&config).await.expect("database reopens");
+    let events = outbox::read_after(&reopened, 0, 10).await.expect("events read");
+    assert_eq!(events.len(), 3);
+    reopened.close().await;
+}

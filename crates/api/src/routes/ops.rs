@@ -47,22 +47,34 @@ pub struct Readiness {
     pub status: &'static str,
     /// Each dependency and `ok` or what is wrong with it.
     pub checks: BTreeMap<&'static str, String>,
+    pub database: DatabaseReadiness,
 }
 
-/// Readiness: the database (and Redis and NATS when configured) answer.
+/// What the database check found (at most a second old).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct DatabaseReadiness {
+    /// It answered a query.
+    pub reachable: bool,
+    /// It committed a write.
+    pub writable: bool,
+}
+
+/// Readiness: the database answers and takes a write, and Redis and NATS (when configured) answer.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Every dependency answers", body = Envelope<Readiness>),
-        (status = 503, description = "A dependency does not answer (code 5030); `details` names it", body = ErrorEnvelope),
+        (status = 503, description = "A dependency does not answer, or the database takes no write (code 5030); \
+            `details.unavailable` names it, `details.database` says whether the database is reachable and writable",
+            body = ErrorEnvelope),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readiness>>, ApiError> {
     let mut checks = BTreeMap::new();
-    let database = match tokio::time::timeout(PROBE_DEADLINE, state.db.ping()).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("no answer within the deadline".to_owned()),
+    let storage = state.db.check_storage(PROBE_DEADLINE).await;
+    let database = DatabaseReadiness {
+        reachable: storage.reachable,
+        writable: storage.writable,
     };
-    checks.insert("database", database);
+    checks.insert("database", storage.problem.map_or(Ok(()), Err));
     if let Some(url) = &state.config.redis_url {
         let result = platform::probe::redis(url.expose(), PROBE_DEADLINE).await;
         checks.insert("redis", result.map_err(|e| e.to_string()));
@@ -83,12 +95,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
         let names: Vec<&str> = failing.keys().copied().collect();
         return Err(
             ApiError::new(ErrorCode::UpstreamUnavailable, "A dependency is not reachable.")
-                .with_details(serde_json::json!({ "unavailable": names })),
+                .with_details(serde_json::json!({ "unavailable": names, "database": database })),
         );
     }
     Ok(ok(Readiness {
         status: "ready",
         checks: checks.into_keys().map(|name| (name, "ok".to_owned())).collect(),
+        database,
     }))
 }
 

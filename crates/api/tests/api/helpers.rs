@@ -40,6 +40,11 @@ impl Storage {
             postgres: TestDatabase::from_env().await,
         }
     }
+
+    /// The PostgreSQL database's URL; `None` on SQLite.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres.as_ref().map(|pg| pg.url.as_str())
+    }
 }
 
 /// The configuration a test server runs with; tests may adjust it in [`spawn_with`].

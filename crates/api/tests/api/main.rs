@@ -17,6 +17,7 @@ mod restart;
 mod signed_replay;
 mod signing;
 mod step_up;
+mod storage_faults;
 mod two_factor;
 mod wallet_history;
 mod wallets;

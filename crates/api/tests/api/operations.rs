@@ -18,6 +18,10 @@ async fn readyz_checks_the_configured_dependencies() {
     let (status, body) = envelope(app.get("/readyz").await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["checks"]["database"], "ok");
+    assert_eq!(
+        body["data"]["database"],
+        serde_json::json!({"reachable": true, "writable": true})
+    );
     // The suites run against real Redis and NATS when they are configured; then readiness reports them.
     for (variable, name) in [("BOURSE_TEST_REDIS_URL", "redis"), ("BOURSE_TEST_NATS_URL", "nats")] {
         if std::env::var(variable).is_ok_and(|v| !v.is_empty()) {

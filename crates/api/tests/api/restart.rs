@@ -15,7 +15,13 @@ async fn data_survives_a_restart() {
         .await
         .map(|_| ()))
     .unwrap();
+    let sqlite = first.db.backend() == platform::Backend::Sqlite;
+    let wal = first.data_dir.join("bourse.sqlite3-wal");
     let storage = first.stop().await;
+    if sqlite {
+        let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+        assert_eq!(size, 0, "a clean stop checkpoints the WAL into the database file");
+    }
 
     let second = spawn_with(storage, |_| {}, Router::new()).await;
     let (status, body) = envelope(second.get("/v1/assets/DOGE").await).await;

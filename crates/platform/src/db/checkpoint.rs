@@ -6,10 +6,12 @@
 //! beside the writer: SQLite's `PASSIVE` checkpoint copies what is committed without waiting for, or blocking,
 //! readers and the writer. Durability does not change: a commit is durable once its WAL frames are synced.
 
+use super::stop_requested;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
-use std::sync::Weak;
 use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// How often the background checkpoint runs.
 const EVERY: Duration = Duration::from_millis(100);
@@ -18,9 +20,9 @@ const EVERY: Duration = Duration::from_millis(100);
 /// behind or is not running (about 40 MiB with 4 KiB pages, ten times SQLite's default).
 pub(super) const COMMIT_CHECKPOINT_PAGES: &str = "10000";
 
-/// Starts the background checkpoint on a connection of its own. It ends once `alive` can no longer be
-/// upgraded, that is when the last handle on the database is dropped.
-pub(super) fn spawn<T: Send + Sync + 'static>(options: SqliteConnectOptions, alive: Weak<T>) {
+/// Starts the background checkpoint on a connection of its own. It ends when `stop` says so or its sender is
+/// dropped with the last handle on the database.
+pub(super) fn spawn(options: SqliteConnectOptions, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut connection = match options.connect().await {
             Ok(connection) => connection,
@@ -32,9 +34,9 @@ pub(super) fn spawn<T: Send + Sync + 'static>(options: SqliteConnectOptions, ali
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
-            if alive.upgrade().is_none() {
-                break;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = stop_requested(&mut stop) => break,
             }
             if let Err(error) = checkpoint(&mut connection).await {
                 // Another checkpoint running at the same moment is the usual cause; the next tick tries again.
@@ -42,7 +44,7 @@ pub(super) fn spawn<T: Send + Sync + 'static>(options: SqliteConnectOptions, ali
             }
         }
         let _ = connection.close().await;
-    });
+    })
 }
 
 async fn checkpoint(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {

@@ -23,38 +23,34 @@ struct Job {
     turn: Option<OwnedMutexGuard<()>>,
 }
 
-/// The writer thread's queue. Cloning shares the one thread, which ends when the last clone is dropped.
+enum Message {
+    Work(Job),
+    /// The last message: checkpoint the WAL, close the connection, answer, and end the thread.
+    Close(OwnedMutexGuard<()>, oneshot::Sender<Result<bool, DbError>>),
+}
+
+/// The writer thread's queue. Cloning shares the one thread, which ends when it is closed or when the last clone
+/// is dropped.
 #[derive(Debug, Clone)]
 pub(super) struct DirectWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
 }
 
 impl DirectWriter {
     /// Opens the connection on a new thread, with the settings the pool's connections have.
     pub(super) async fn open(path: &Path, busy_timeout: std::time::Duration) -> Result<DirectWriter, DbError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::channel::<Message>();
         let (opened, outcome) = oneshot::channel();
         let path = path.to_owned();
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || {
-                let mut connection = match configure(&path, busy_timeout) {
-                    Ok(connection) => {
-                        let _ = opened.send(Ok(()));
-                        connection
-                    }
-                    Err(error) => {
-                        let _ = opened.send(Err(error));
-                        return;
-                    }
-                };
-                while let Ok(Job { work, turn }) = queue.recv() {
-                    if catch_unwind(AssertUnwindSafe(|| work(&mut connection))).is_err() && !connection.is_autocommit()
-                    {
-                        // A job that panicked mid-transaction must not leave it open for the next one.
-                        let _ = connection.execute_batch("ROLLBACK");
-                    }
-                    drop(turn);
+            .spawn(move || match configure(&path, busy_timeout) {
+                Ok(connection) => {
+                    let _ = opened.send(Ok(()));
+                    serve(connection, &queue, || configure(&path, busy_timeout));
+                }
+                Err(error) => {
+                    let _ = opened.send(Err(error));
                 }
             })
             .map_err(|e| DbError::Open(format!("cannot start the SQLite writer thread: {e}")))?;
@@ -76,12 +72,71 @@ impl DirectWriter {
             let _ = reply.send(work(connection));
         });
         self.jobs
-            .send(Job { work, turn })
-            .map_err(|_| DbError::Open("the SQLite writer thread has stopped".to_owned()))?;
+            .send(Message::Work(Job { work, turn }))
+            .map_err(|_| DbError::Closed)?;
         answer
             .await
             .map_err(|_| DbError::Open("a unit of work on the SQLite writer thread panicked".to_owned()))
     }
+
+    /// Checkpoints the whole WAL into the database file (`TRUNCATE`, which also empties the WAL file) and closes
+    /// the connection; `turn` is held until it is closed. Answers whether the checkpoint was complete.
+    pub(super) async fn close(&self, turn: OwnedMutexGuard<()>) -> Result<bool, DbError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Message::Close(turn, reply))
+            .map_err(|_| DbError::Closed)?;
+        answer.await.map_err(|_| DbError::Closed)?
+    }
+}
+
+/// The writer thread's loop. `reopen` replaces a connection that a unit of work left in a state it cannot be
+/// brought out of.
+fn serve(
+    mut connection: Connection,
+    queue: &mpsc::Receiver<Message>,
+    reopen: impl Fn() -> Result<Connection, DbError>,
+) {
+    while let Ok(message) = queue.recv() {
+        match message {
+            Message::Work(Job { work, turn }) => {
+                // A panic drops the job's reply, which answers the caller with an error.
+                let _ = catch_unwind(AssertUnwindSafe(|| work(&mut connection)));
+                end_leftover_transaction(&mut connection, &reopen);
+                drop(turn);
+            }
+            Message::Close(turn, reply) => {
+                let _ = reply.send(checkpoint_and_close(connection));
+                drop(turn);
+                return;
+            }
+        }
+    }
+}
+
+/// A unit of work opens and ends its own transaction; one still open after it (the work panicked, or its
+/// COMMIT and the ROLLBACK after it both failed) must not be inherited by the next unit, which would fail to
+/// begin or, worse, commit it. When even a ROLLBACK fails, the connection is replaced: closing it makes SQLite
+/// undo what it held.
+fn end_leftover_transaction(connection: &mut Connection, reopen: &impl Fn() -> Result<Connection, DbError>) {
+    if connection.is_autocommit() {
+        return;
+    }
+    let Err(error) = connection.execute_batch("ROLLBACK") else {
+        return;
+    };
+    tracing::warn!(%error, "the SQLite writer could not end a transaction; reopening its connection");
+    match reopen() {
+        Ok(fresh) => *connection = fresh,
+        Err(error) => tracing::error!(%error, "the SQLite writer could not reopen its connection"),
+    }
+}
+
+/// Answers whether the checkpoint was complete: it is not while another process still reads the WAL.
+fn checkpoint_and_close(connection: Connection) -> Result<bool, DbError> {
+    let busy: i64 = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+    connection.close().map_err(|(_, error)| error)?;
+    Ok(busy == 0)
 }
 
 fn configure(path: &Path, busy_timeout: std::time::Duration) -> Result<Connection, DbError> {

@@ -6,11 +6,12 @@
 //! every caller is answered after the one commit: an answer still means the write is durable.
 
 use super::direct::DirectWriter;
-use super::{DbError, in_turn};
+use super::{DbError, in_turn, stop_requested};
 use rusqlite::types::Value;
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::Arc;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
 
 /// Most statements one commit carries.
 const MAX_GROUP: usize = 1024;
@@ -24,17 +25,22 @@ struct Pending {
     reply: oneshot::Sender<Result<usize, DbError>>,
 }
 
-/// The queue of the grouping task, which ends when the last sender (the last handle on the database) is dropped.
+/// The queue of the grouping task, which ends when told to stop (after writing what is queued) or when the last
+/// sender (the last handle on the database) is dropped.
 #[derive(Debug, Clone)]
 pub(super) struct Grouped {
     queue: mpsc::Sender<Pending>,
 }
 
 impl Grouped {
-    pub(super) fn start(turns: Arc<Mutex<()>>, direct: DirectWriter) -> Grouped {
+    pub(super) fn start(
+        turns: Arc<Mutex<()>>,
+        direct: DirectWriter,
+        stop: watch::Receiver<bool>,
+    ) -> (Grouped, JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(write_groups(turns, direct, receiver));
-        Grouped { queue }
+        let task = tokio::spawn(write_groups(turns, direct, receiver, stop));
+        (Grouped { queue }, task)
     }
 
     /// Runs `sql` with `params` (bound to `$1`, `$2`, … in order) in the next group; answers the rows it changed
@@ -44,15 +50,35 @@ impl Grouped {
         self.queue
             .send(Pending { sql, params, reply })
             .await
-            .map_err(|_| DbError::Group("the grouped writer has stopped".to_owned()))?;
-        answer
-            .await
-            .map_err(|_| DbError::Group("the grouped writer stopped before answering".to_owned()))?
+            .map_err(|_| DbError::Closed)?;
+        answer.await.map_err(|_| DbError::Closed)?
     }
 }
 
-async fn write_groups(turns: Arc<Mutex<()>>, direct: DirectWriter, mut receiver: mpsc::Receiver<Pending>) {
-    while let Some(first) = receiver.recv().await {
+async fn write_groups(
+    turns: Arc<Mutex<()>>,
+    direct: DirectWriter,
+    mut receiver: mpsc::Receiver<Pending>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut stopping = false;
+    loop {
+        let next = if stopping {
+            receiver.recv().await
+        } else {
+            tokio::select! {
+                next = receiver.recv() => next,
+                () = stop_requested(&mut stop) => {
+                    // No new statements; those already queued are still written and answered.
+                    receiver.close();
+                    stopping = true;
+                    continue;
+                }
+            }
+        };
+        let Some(first) = next else {
+            break;
+        };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match receiver.try_recv() {
@@ -68,9 +94,12 @@ async fn write_groups(turns: Arc<Mutex<()>>, direct: DirectWriter, mut receiver:
                 }
             }
             Ok(Err(error)) | Err(error) => {
-                let message = error.to_string();
+                let (reason, outage) = (error.to_string(), error.outage());
                 for reply in replies {
-                    let _ = reply.send(Err(DbError::Group(message.clone())));
+                    let _ = reply.send(Err(DbError::Group {
+                        reason: reason.clone(),
+                        outage,
+                    }));
                 }
             }
         }
@@ -96,9 +125,10 @@ fn apply(
         if tx.is_autocommit() {
             // Some failures (a full disk, an I/O error) make SQLite roll the whole transaction back itself; going
             // on would run the remaining statements each in a transaction of its own.
-            return Err(result
-                .err()
-                .unwrap_or_else(|| DbError::Group("the transaction ended in the middle of the group".to_owned())));
+            return Err(result.err().unwrap_or_else(|| DbError::Group {
+                reason: "the transaction ended in the middle of the group".to_owned(),
+                outage: None,
+            }));
         }
         results.push(result);
     }

@@ -10,14 +10,21 @@ pub mod bulk;
 mod checkpoint;
 mod connect;
 pub mod direct;
+mod fault;
 mod grouped;
+mod outage;
+mod storage_check;
 
 pub use connect::connect;
+pub use fault::SqliteFault;
+pub use outage::Outage;
+pub use storage_check::{StorageCheck, StorageCheckCache};
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -34,11 +41,12 @@ impl Backend {
     }
 }
 
-/// A connection pool on one of the two backends. Cloning is cheap (the pools are reference counted).
+/// A connection pool on one of the two backends. Cloning is cheap (the pools are reference counted). Each keeps
+/// its last [storage check](Db::check_storage) (SQLite's in its writer).
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqlitePool, SqliteWriter),
-    Postgres(PgPool),
+    Postgres(PgPool, StorageCheckCache),
 }
 
 /// An open transaction on one of the two backends. On SQLite it holds the process's write turn until it ends.
@@ -57,16 +65,63 @@ pub struct SqliteWriter {
     turns: Arc<Mutex<()>>,
     direct: direct::DirectWriter,
     grouped: grouped::Grouped,
+    background: Arc<Background>,
+    fault: fault::FaultSwitch,
+    storage_check: StorageCheckCache,
+}
+
+/// The writer's background tasks (the grouped writes, the WAL checkpoint). They stop when told to by
+/// [`Db::close`], or when the last handle on the database is dropped (the sender goes with it).
+#[derive(Debug)]
+struct Background {
+    stop: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl SqliteWriter {
-    fn new(direct: direct::DirectWriter) -> SqliteWriter {
+    fn new(direct: direct::DirectWriter, fault: fault::FaultSwitch) -> SqliteWriter {
         let turns = Arc::default();
+        let (stop, stopping) = watch::channel(false);
+        let (grouped, grouped_task) = grouped::Grouped::start(Arc::clone(&turns), direct.clone(), stopping);
         SqliteWriter {
-            grouped: grouped::Grouped::start(Arc::clone(&turns), direct.clone()),
+            grouped,
             turns,
             direct,
+            background: Arc::new(Background {
+                stop,
+                tasks: std::sync::Mutex::new(vec![grouped_task]),
+            }),
+            fault,
+            storage_check: StorageCheckCache::default(),
         }
+    }
+
+    /// Runs `task` until the writer stops; [`Db::close`] waits for it.
+    fn keep_in_background(&self, task: impl FnOnce(watch::Receiver<bool>) -> JoinHandle<()>) {
+        let handle = task(self.background.stop.subscribe());
+        if let Ok(mut tasks) = self.background.tasks.lock() {
+            tasks.push(handle);
+        }
+    }
+
+    /// Stops the grouped writes (those already queued are written first) and the background checkpoint.
+    async fn stop_background(&self) {
+        let _ = self.background.stop.send(true);
+        let tasks = match self.background.tasks.lock() {
+            Ok(mut tasks) => std::mem::take(&mut *tasks),
+            Err(_) => Vec::new(),
+        };
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Checkpoints the whole WAL into the database file and closes the direct connection, in the write turn so
+    /// that no write of this process is under way. Later writes on it answer [`DbError::Closed`]. Answers
+    /// whether the checkpoint was complete.
+    async fn close_direct(&self) -> Result<bool, DbError> {
+        let turn = take_turn(&self.turns, connect::SQLITE_BUSY_TIMEOUT).await?;
+        self.direct.close(turn).await
     }
 
     /// Waits for the turn as long as SQLite would wait for its lock, then gives up the same way.
@@ -93,6 +148,11 @@ impl SqliteWriter {
     ) -> Result<usize, DbError> {
         self.grouped.execute(sql, params).await
     }
+}
+
+/// Resolves once `stop` says so, or once its sender is gone.
+async fn stop_requested(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await;
 }
 
 async fn take_turn(turns: &Arc<Mutex<()>>, patience: Duration) -> Result<OwnedMutexGuard<()>, DbError> {
@@ -125,9 +185,13 @@ pub enum DbError {
     /// An error of the direct writer's connection (see [`direct`]).
     #[error("database error: {0}")]
     Direct(#[from] rusqlite::Error),
-    /// A group of small writes that failed as a whole (see [`grouped`]); none of it was written.
-    #[error("a grouped write failed: {0}")]
-    Group(String),
+    /// A group of small writes that failed as a whole (see [`grouped`]); none of it was written. `outage` keeps
+    /// what the group's error said about storage, for the caller to answer as the group's error would have been.
+    #[error("a grouped write failed: {reason}")]
+    Group { reason: String, outage: Option<Outage> },
+    /// The database was closed ([`Db::close`]): the server is stopping.
+    #[error("the database is closed")]
+    Closed,
 }
 
 impl DbError {
@@ -151,7 +215,7 @@ macro_rules! on_db {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite($conn, _) => $body,
-            $crate::db::Db::Postgres($conn) => $body,
+            $crate::db::Db::Postgres($conn, _) => $body,
         }
     };
 }
@@ -177,7 +241,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -185,20 +249,22 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
             Db::Sqlite(pool, _) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
+            Db::Postgres(pool, _) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
 
     /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a deferred
     /// transaction that reads and then writes fails with `SQLITE_BUSY` under concurrency instead of waiting.
+    /// The connection it runs on is clean: one whose last transaction could not be ended is closed when it is
+    /// given back, not pooled (see `connect`).
     pub async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match self {
             Db::Sqlite(pool, writer) => {
                 let turn = writer.turn(connect::SQLITE_BUSY_TIMEOUT).await?;
                 Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool, _) => Tx::Postgres(pool.begin().await?),
         })
     }
 
@@ -206,7 +272,7 @@ impl Db {
     pub fn sqlite_writer(&self) -> Option<&SqliteWriter> {
         match self {
             Db::Sqlite(_, writer) => Some(writer),
-            Db::Postgres(_) => None,
+            Db::Postgres(..) => None,
         }
     }
 
@@ -224,8 +290,25 @@ impl Db {
         })
     }
 
+    /// Closes the database for a clean stop. On SQLite the grouped writes still queued are written, the
+    /// background tasks end, the pool closes (waiting for connections in use), and the direct connection
+    /// checkpoints the whole WAL into the database file (`TRUNCATE`) before it closes, so nothing is left to
+    /// replay at the next start.
     pub async fn close(&self) {
-        on_db!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite(pool, writer) => {
+                writer.stop_background().await;
+                pool.close().await;
+                match writer.close_direct().await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!("another process still reads the WAL; it was not checkpointed in full"),
+                    Err(error) => {
+                        tracing::warn!(%error, "the final WAL checkpoint failed; the next start replays the WAL")
+                    }
+                }
+            }
+            Db::Postgres(pool, _) => pool.close().await,
+        }
     }
 }
 
