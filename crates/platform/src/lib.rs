@@ -14,6 +14,7 @@ pub mod probe;
 pub mod rate_limit;
 pub mod secret;
 pub mod telemetry;
+#[cfg(feature = "test-support")]
 pub mod test_support;
 
 pub use bus::{Event, EventBus, InProcessBus, Subscription};
