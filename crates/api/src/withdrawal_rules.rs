@@ -5,7 +5,7 @@
 //! which rounds a value with too many decimals in the platform's favour instead of failing the request.
 
 use ledger::{Asset, AssetCatalogue, LedgerError, largest_amount};
-use money::{Amount, AssetCode, Precision};
+use money::{Amount, AssetCode, DecimalString, HouseFlow, Precision, RoundingMode};
 use platform::Config;
 
 /// Minor units of one asset's rules.
@@ -17,15 +17,10 @@ pub struct WithdrawalRules {
     pub daily_limit: Option<u128>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rounding {
-    Up,
-    Down,
-}
-
 /// The rules of `asset` at its current precision: the configured ones, else a minimum of the smallest unit, no
 /// fee and no daily limit. A configured value with more decimals than the asset has is rounded in the platform's
-/// favour (the minimum and the fee up, the daily limit down) and logged; every value is capped at the largest
+/// favour by [`RoundingMode::for_house`] and logged: the minimum and the fee are what the platform requires and
+/// receives (up), the daily limit is what it lets out (down). Every value is capped at the largest
 /// amount a request may move. Never fails, so a rule can never turn a withdrawal into a 500.
 pub fn rules_for(config: &Config, asset: &Asset) -> WithdrawalRules {
     let Some(limit) = config.withdrawal_limits.get(asset.code.as_str()) else {
@@ -36,7 +31,8 @@ pub fn rules_for(config: &Config, asset: &Asset) -> WithdrawalRules {
         };
     };
     let largest = largest_amount(asset.precision);
-    let minor = |name: &str, text: &str, rounding: Rounding| {
+    let minor = |name: &str, text: &str, flow: HouseFlow| {
+        let rounding = RoundingMode::for_house(flow);
         let (value, exact) = to_minor(text, asset.precision, rounding).unwrap_or((largest, false));
         if !exact || value > largest {
             tracing::warn!(
@@ -49,34 +45,17 @@ pub fn rules_for(config: &Config, asset: &Asset) -> WithdrawalRules {
         value.min(largest)
     };
     WithdrawalRules {
-        min: minor("min", &limit.min, Rounding::Up).max(1),
-        fee: minor("fee", &limit.fee, Rounding::Up),
-        daily_limit: Some(minor("daily_limit", &limit.daily_limit, Rounding::Down)),
+        min: minor("min", &limit.min, HouseFlow::Receives).max(1),
+        fee: minor("fee", &limit.fee, HouseFlow::Receives),
+        daily_limit: Some(minor("daily_limit", &limit.daily_limit, HouseFlow::PaysOut)),
     }
 }
 
 /// A plain non-negative decimal in minor units at `precision`, rounded as asked, and whether that was exact;
 /// `None` for text that is not such a decimal or beyond `u128`.
-fn to_minor(text: &str, precision: Precision, rounding: Rounding) -> Option<(u128, bool)> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let places = usize::from(precision.get());
-    let (kept, dropped) = fraction.split_at(fraction.len().min(places));
-    let mut minor = whole.parse::<u128>().ok()?.checked_mul(precision.scale())?;
-    if !kept.is_empty() {
-        let padded = kept
-            .parse::<u128>()
-            .ok()?
-            .checked_mul(10u128.pow((places - kept.len()) as u32))?;
-        minor = minor.checked_add(padded)?;
-    }
-    let exact = dropped.bytes().all(|b| b == b'0');
-    if !exact && rounding == Rounding::Up {
-        minor = minor.checked_add(1)?;
-    }
-    Some((minor, exact))
+fn to_minor(text: &str, precision: Precision, rounding: RoundingMode) -> Option<(u128, bool)> {
+    let rounded = DecimalString::parse(text).and_then(|d| d.to_scaled_rounded(precision.get(), rounding));
+    rounded.ok().map(|r| (r.value, r.exact))
 }
 
 /// The strict form of a rule, for start-up: more decimals than the asset allows is an error.
@@ -126,17 +105,17 @@ mod tests {
 
     #[test]
     fn converts_exactly_or_rounds_as_asked() {
-        assert_eq!(to_minor("0.001", p(8), Rounding::Up), Some((100_000, true)));
-        assert_eq!(to_minor("12", p(2), Rounding::Down), Some((1200, true)));
-        assert_eq!(to_minor("1.50", p(1), Rounding::Up), Some((15, true)));
-        assert_eq!(to_minor("0.0001", p(2), Rounding::Up), Some((1, false)));
-        assert_eq!(to_minor("0.0001", p(2), Rounding::Down), Some((0, false)));
-        assert_eq!(to_minor("100.999", p(2), Rounding::Down), Some((10_099, false)));
-        assert_eq!(to_minor("100.991", p(2), Rounding::Up), Some((10_100, false)));
-        assert_eq!(to_minor("7.9", p(0), Rounding::Up), Some((8, false)));
-        assert_eq!(to_minor(&"9".repeat(39), p(18), Rounding::Down), None);
+        assert_eq!(to_minor("0.001", p(8), RoundingMode::Up), Some((100_000, true)));
+        assert_eq!(to_minor("12", p(2), RoundingMode::Down), Some((1200, true)));
+        assert_eq!(to_minor("1.50", p(1), RoundingMode::Up), Some((15, true)));
+        assert_eq!(to_minor("0.0001", p(2), RoundingMode::Up), Some((1, false)));
+        assert_eq!(to_minor("0.0001", p(2), RoundingMode::Down), Some((0, false)));
+        assert_eq!(to_minor("100.999", p(2), RoundingMode::Down), Some((10_099, false)));
+        assert_eq!(to_minor("100.991", p(2), RoundingMode::Up), Some((10_100, false)));
+        assert_eq!(to_minor("7.9", p(0), RoundingMode::Up), Some((8, false)));
+        assert_eq!(to_minor(&"9".repeat(39), p(18), RoundingMode::Down), None);
         for bad in ["", ".5", "1e3", "-1", "1.2.3"] {
-            assert_eq!(to_minor(bad, p(2), Rounding::Up), None, "{bad}");
+            assert_eq!(to_minor(bad, p(2), RoundingMode::Up), None, "{bad}");
         }
     }
 }

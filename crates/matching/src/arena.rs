@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::types::{AccountId, OrderId, Qty, Side, StpMode};
+use crate::types::{OrderId, Qty, Side, StpMode, TraderId};
 
 /// "No slot": the end of a list.
 pub(crate) const NIL: u32 = u32::MAX;
@@ -18,7 +18,7 @@ pub(crate) const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Slot {
     pub id: OrderId,
-    pub account: AccountId,
+    pub account: TraderId,
     pub remaining: Qty,
     pub filled: Qty,
     pub next: u32,
@@ -66,7 +66,7 @@ impl Arena {
     pub fn release(&mut self, idx: u32) {
         let s = &mut self.slots[idx as usize];
         s.next = self.free_head;
-        s.remaining = 0;
+        s.remaining = Qty::ZERO;
         self.free_head = idx;
         self.has_free = true;
     }

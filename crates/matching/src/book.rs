@@ -6,7 +6,7 @@ use crate::events::{CancelReason, Event, RejectReason};
 use crate::ladder::{Ladder, Levels};
 use crate::matching::Exec;
 use crate::stop::{PendingStop, StopBook};
-use crate::types::{AccountId, OrderId, Price, Qty, Side, StpMode, TimeInForce};
+use crate::types::{OrderId, Price, Qty, Side, StpMode, TimeInForce, TraderId};
 
 /// One market's book and matching engine. Single-threaded and deterministic: the same
 /// commands always give the same events.
@@ -35,7 +35,7 @@ impl Default for OrderBook {
 /// A resting order as placed by `rest`.
 pub(crate) struct Resting {
     pub id: OrderId,
-    pub account: AccountId,
+    pub account: TraderId,
     pub side: Side,
     pub price: Price,
     pub qty: Qty,
@@ -111,10 +111,10 @@ impl OrderBook {
                 quote_budget,
             } => (&[Some(*trigger), *protection], *quote_budget),
         };
-        if o.qty == 0 || budget == Some(0) {
+        if o.qty.is_zero() || budget == Some(0) {
             return Err(RejectReason::ZeroQuantity);
         }
-        if prices.contains(&Some(0)) {
+        if prices.contains(&Some(Price(0))) {
             return Err(RejectReason::ZeroPrice);
         }
         if budget.is_some() && o.side == Side::Sell {
@@ -168,14 +168,14 @@ impl OrderBook {
             out.push(Event::Cancelled {
                 id,
                 qty,
-                remaining: 0,
+                remaining: Qty::ZERO,
                 reason: CancelReason::User,
             });
         } else if let Some(stop) = self.stops.remove(id) {
             out.push(Event::Cancelled {
                 id,
                 qty: stop.order.qty,
-                remaining: 0,
+                remaining: Qty::ZERO,
                 reason: CancelReason::User,
             });
         } else {
@@ -188,10 +188,10 @@ impl OrderBook {
 
     fn amend(&mut self, id: OrderId, price: Price, qty: Qty, out: &mut Vec<Event>) {
         let reject = |reason| Event::Rejected { id, reason };
-        if qty == 0 {
+        if qty.is_zero() {
             return out.push(reject(RejectReason::ZeroQuantity));
         }
-        if price == 0 {
+        if price == Price(0) {
             return out.push(reject(RejectReason::ZeroPrice));
         }
         let Some(&slot) = self.ids.get(&id) else {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{AccountId, OrderId, Price, Qty, Side, StpMode, TimeInForce};
+use crate::types::{OrderId, Price, Qty, Side, StpMode, TimeInForce, TraderId};
 
 /// A command with the sequence number and timestamp given by the caller.
 ///
@@ -38,7 +38,7 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewOrder {
     pub id: OrderId,
-    pub account: AccountId,
+    pub account: TraderId,
     pub side: Side,
     pub kind: OrderKind,
     /// Base quantity in lots. A quote-bounded market buy may give `Qty::MAX` to be bounded

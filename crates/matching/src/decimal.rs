@@ -2,12 +2,16 @@
 //!
 //! The API speaks decimal strings ("0.00150000"); the engine only integers. Conversion is
 //! exact or refused: no floats, no rounding, so a price that is not on the tick grid is an
-//! error the caller reports rather than a silent change of the order.
+//! error the caller reports rather than a silent change of the order. The syntax and the
+//! digit arithmetic are `money`'s ([`DecimalString`]), so a price reads exactly as an amount
+//! does; this module adds only the market's grid.
 
+use money::{DecimalString, MoneyError};
 use thiserror::Error;
 
-/// Largest supported number of decimals; 10^38 is the u128 limit, 10^30 leaves headroom.
-const MAX_DECIMALS: u32 = 30;
+/// Largest supported number of decimals of an increment; 10^38 is the u128 limit, 10^30 leaves
+/// headroom.
+const MAX_DECIMALS: u8 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecimalError {
@@ -31,7 +35,7 @@ pub enum DecimalError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scale {
     /// Decimal places written out and accepted.
-    decimals: u32,
+    decimals: u8,
     /// The increment in units of 10^-decimals.
     step: u128,
 }
@@ -40,12 +44,12 @@ impl Scale {
     /// A grid from its increment as a decimal string, e.g. "0.01" or "0.005".
     /// Its number of decimals is the precision accepted and printed.
     pub fn from_increment(increment: &str) -> Result<Scale, DecimalError> {
-        let (int, frac) = split(increment).map_err(|_| DecimalError::BadIncrement)?;
-        let decimals = u32::try_from(frac.len()).map_err(|_| DecimalError::BadIncrement)?;
-        if decimals > MAX_DECIMALS {
-            return Err(DecimalError::BadIncrement);
-        }
-        let step = scaled(int, frac, decimals).map_err(|_| DecimalError::BadIncrement)?;
+        let text = DecimalString::parse(increment).map_err(|_| DecimalError::BadIncrement)?;
+        let decimals = u8::try_from(text.written_places())
+            .ok()
+            .filter(|&d| d <= MAX_DECIMALS)
+            .ok_or(DecimalError::BadIncrement)?;
+        let step = text.to_scaled(decimals).map_err(|_| DecimalError::BadIncrement)?;
         if step == 0 {
             return Err(DecimalError::BadIncrement);
         }
@@ -54,17 +58,21 @@ impl Scale {
 
     #[must_use]
     pub fn decimals(&self) -> u32 {
-        self.decimals
+        u32::from(self.decimals)
     }
 
     /// Parses a decimal string into a whole number of increments.
     pub fn parse(&self, s: &str) -> Result<u64, DecimalError> {
-        let (int, frac) = split(s)?;
-        let significant = frac.trim_end_matches('0');
-        if significant.len() > self.decimals as usize {
-            return Err(DecimalError::TooManyDecimals(self.decimals));
-        }
-        let v = scaled(int, significant, self.decimals)?;
+        let v = DecimalString::parse(s)
+            .and_then(|text| text.to_scaled(self.decimals))
+            .map_err(|e| match e {
+                MoneyError::TooManyDecimals(_) => DecimalError::TooManyDecimals(self.decimals()),
+                MoneyError::TooLarge => DecimalError::Overflow,
+                // The one syntax refuses these as malformed; the engine's callers are told why.
+                _ if s.is_empty() => DecimalError::Empty,
+                _ if s.starts_with('-') => DecimalError::Negative,
+                _ => DecimalError::Malformed,
+            })?;
         if v % self.step != 0 {
             return Err(DecimalError::OffGrid);
         }
@@ -76,45 +84,8 @@ impl Scale {
     pub fn format(&self, units: u64) -> String {
         // A u64 times a step below 10^30 can exceed u128 only for absurd grids; saturate then.
         let v = u128::from(units).saturating_mul(self.step);
-        if self.decimals == 0 {
-            return v.to_string();
-        }
-        let p = 10u128.pow(self.decimals);
-        format!("{}.{:0width$}", v / p, v % p, width = self.decimals as usize)
+        DecimalString::from_scaled(v, self.decimals).to_string()
     }
-}
-
-/// Splits "123.45" into ("123", "45"), rejecting anything but ASCII digits and one inner dot.
-fn split(s: &str) -> Result<(&str, &str), DecimalError> {
-    if s.is_empty() {
-        return Err(DecimalError::Empty);
-    }
-    if s.starts_with('-') {
-        return Err(DecimalError::Negative);
-    }
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) if !f.is_empty() => (i, f),
-        Some(_) => return Err(DecimalError::Malformed),
-        None => (s, ""),
-    };
-    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits(int) || !digits(frac) {
-        return Err(DecimalError::Malformed);
-    }
-    Ok((int, frac))
-}
-
-/// int.frac × 10^decimals as an integer; `frac` has at most `decimals` digits.
-fn scaled(int: &str, frac: &str, decimals: u32) -> Result<u128, DecimalError> {
-    let mut v: u128 = 0;
-    let pad = decimals as usize - frac.len();
-    for b in int.bytes().chain(frac.bytes()).chain(std::iter::repeat_n(b'0', pad)) {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u128::from(b - b'0')))
-            .ok_or(DecimalError::Overflow)?;
-    }
-    Ok(v)
 }
 
 #[cfg(test)]

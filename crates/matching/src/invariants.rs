@@ -33,7 +33,7 @@ impl OrderBook {
                 let (mut sum, mut count, mut prev, mut cur) = (0u128, 0u32, NIL, level.head);
                 while cur != NIL {
                     let s = self.arena.get(cur);
-                    if s.prev != prev || s.level != lvl || s.side != side || s.remaining == 0 {
+                    if s.prev != prev || s.level != lvl || s.side != side || s.remaining.is_zero() {
                         return Err(format!("order {} badly linked at {}", s.id, level.price));
                     }
                     if self.ids.get(&s.id) != Some(&cur) || self.stops.contains(s.id) {

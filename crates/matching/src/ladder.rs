@@ -141,8 +141,8 @@ impl Ladder {
     #[inline]
     pub fn key(&self, price: Price) -> u64 {
         match self.side {
-            Side::Buy => price,
-            Side::Sell => !price,
+            Side::Buy => price.0,
+            Side::Sell => !price.0,
         }
     }
 
@@ -297,22 +297,22 @@ mod tests {
                 64,
             ];
             for (i, &p) in prices.iter().enumerate() {
-                assert_eq!(ladder.get_or_insert(p, || i as u32), i as u32);
+                assert_eq!(ladder.get_or_insert(Price(p), || i as u32), i as u32);
             }
             for (i, &p) in prices.iter().enumerate() {
-                assert_eq!(ladder.get_or_insert(p, || 999), i as u32, "{side:?} {p}");
+                assert_eq!(ladder.get_or_insert(Price(p), || 999), i as u32, "{side:?} {p}");
             }
             let keys: Vec<u64> = ladder.entries().map(|e| e.0).collect();
             assert_eq!(keys.len(), prices.len());
             assert!(keys.windows(2).all(|w| w[0] < w[1]));
-            let mut expected: Vec<u64> = prices.iter().map(|&p| ladder.key(p)).collect();
+            let mut expected: Vec<u64> = prices.iter().map(|&p| ladder.key(Price(p))).collect();
             expected.sort_unstable();
             assert_eq!(keys, expected);
             let best = if side == Side::Buy { u64::MAX } else { 1 };
-            assert_eq!(ladder.best_key(), Some(ladder.key(best)));
+            assert_eq!(ladder.best_key(), Some(ladder.key(Price(best))));
             for &p in &prices {
-                ladder.remove(p);
-                assert!(ladder.entries().all(|(k, _)| k != ladder.key(p)));
+                ladder.remove(Price(p));
+                assert!(ladder.entries().all(|(k, _)| k != ladder.key(Price(p))));
             }
             assert_eq!(ladder.best(), None);
             assert!(ladder.pages.is_empty());

@@ -61,4 +61,4 @@ pub use events::{CancelReason, Event, RejectReason};
 pub use queries::{Depth, DepthLevel, OrderState};
 pub use snapshot::{L3Book, L3Level, L3Order, SNAPSHOT_VERSION, Snapshot, SnapshotError};
 pub use stop::PendingStop;
-pub use types::{AccountId, OrderId, Price, Qty, Side, StpMode, TimeInForce};
+pub use types::{OrderId, Price, Qty, Side, StpMode, TimeInForce, TraderId};

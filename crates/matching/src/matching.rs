@@ -5,7 +5,7 @@ use crate::arena::NIL;
 use crate::book::OrderBook;
 use crate::commands::{NewOrder, OrderKind};
 use crate::events::{CancelReason, Event};
-use crate::types::{AccountId, OrderId, Price, Qty, Side, StpMode, TimeInForce};
+use crate::types::{OrderId, Price, Qty, Side, StpMode, TimeInForce, TraderId};
 
 /// An order about to trade: a new order, a triggered stop, or an amend that lost priority.
 ///
@@ -14,7 +14,7 @@ use crate::types::{AccountId, OrderId, Price, Qty, Side, StpMode, TimeInForce};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Exec {
     pub id: OrderId,
-    pub account: AccountId,
+    pub account: TraderId,
     pub side: Side,
     /// `Some(limit price)` for a limit order; `None` for a market order.
     pub limit: Option<Price>,
@@ -55,7 +55,7 @@ impl Exec {
             tif: o.tif,
             stp: o.stp,
             post_only: o.post_only,
-            filled: 0,
+            filled: Qty::ZERO,
         }
     }
 }
@@ -71,7 +71,7 @@ pub(crate) struct Rest {
 /// The mutable state of the incoming order during matching.
 struct Taker {
     id: OrderId,
-    account: AccountId,
+    account: TraderId,
     /// Opposite levels with a key below this are beyond the order's price.
     limit_key: u64,
     remaining: Qty,
@@ -97,7 +97,7 @@ impl OrderBook {
         let worst = match (e.limit, e.protection, e.side) {
             (Some(price), _, _) | (None, Some(price), _) => price,
             (None, None, Side::Buy) => Price::MAX,
-            (None, None, Side::Sell) => 0,
+            (None, None, Side::Sell) => Price(0),
         };
         let budget = e.budget;
         let mut t = Taker {
@@ -105,7 +105,7 @@ impl OrderBook {
             account: e.account,
             limit_key: self.ladder(e.side.opposite()).key(worst),
             remaining: e.qty,
-            traded: 0,
+            traded: Qty::ZERO,
             budget,
             stp: e.stp,
         };
@@ -114,7 +114,7 @@ impl OrderBook {
             return None;
         }
         let end = self.match_taker(&mut t, e.side, out);
-        if end == End::Cancelled || t.remaining == 0 {
+        if end == End::Cancelled || t.remaining.is_zero() {
             return None;
         }
         match (e.limit, e.tif) {
@@ -149,7 +149,7 @@ impl OrderBook {
                     return true;
                 }
                 // level.total < need, so it fits in a Qty.
-                need -= level.total as Qty;
+                need -= Qty(level.total as u64);
                 continue;
             }
             let mut cur = level.head;
@@ -165,13 +165,13 @@ impl OrderBook {
                 let mut q = need.min(m.remaining);
                 if let Some(b) = budget.as_mut() {
                     q = affordable(q, *b, level.price);
-                    if q == 0 {
+                    if q.is_zero() {
                         return false;
                     }
                     *b -= u128::from(q) * u128::from(level.price);
                 }
                 need -= q;
-                if need == 0 {
+                if need.is_zero() {
                     return true;
                 }
             }
@@ -182,7 +182,7 @@ impl OrderBook {
     fn match_taker(&mut self, t: &mut Taker, side: Side, out: &mut Vec<Event>) -> End {
         let opp_side = side.opposite();
         loop {
-            if t.remaining == 0 {
+            if t.remaining.is_zero() {
                 return End::Open;
             }
             let opp = self.ladder(opp_side);
@@ -194,7 +194,7 @@ impl OrderBook {
             }
             let price = self.levels.get(lvl).price;
             let mut cur = self.levels.get(lvl).head;
-            while cur != NIL && t.remaining > 0 {
+            while cur != NIL && !t.remaining.is_zero() {
                 let m = *self.arena.get(cur);
                 let next = m.next;
                 if t.stp != StpMode::None && m.account == t.account {
@@ -207,7 +207,7 @@ impl OrderBook {
                 let mut q = t.remaining.min(m.remaining);
                 if let Some(b) = t.budget.as_mut() {
                     q = affordable(q, *b, price);
-                    if q == 0 {
+                    if q.is_zero() {
                         return End::Open;
                     }
                     *b -= u128::from(q) * u128::from(price);
@@ -221,7 +221,7 @@ impl OrderBook {
                     price,
                     qty: q,
                     maker_done,
-                    taker_done: t.remaining == 0,
+                    taker_done: t.remaining.is_zero(),
                 });
                 self.last_price = Some(price);
                 if maker_done {
@@ -250,20 +250,20 @@ impl OrderBook {
         match t.stp {
             StpMode::None => End::Open,
             StpMode::CancelTaker => {
-                out.push(cancel(t.id, t.remaining, 0));
-                t.remaining = 0;
+                out.push(cancel(t.id, t.remaining, Qty::ZERO));
+                t.remaining = Qty::ZERO;
                 End::Cancelled
             }
             StpMode::CancelMaker => {
                 self.remove_resting(slot);
-                out.push(cancel(m.id, m.remaining, 0));
+                out.push(cancel(m.id, m.remaining, Qty::ZERO));
                 End::Open
             }
             StpMode::CancelBoth => {
                 self.remove_resting(slot);
-                out.push(cancel(m.id, m.remaining, 0));
-                out.push(cancel(t.id, t.remaining, 0));
-                t.remaining = 0;
+                out.push(cancel(m.id, m.remaining, Qty::ZERO));
+                out.push(cancel(t.id, t.remaining, Qty::ZERO));
+                t.remaining = Qty::ZERO;
                 End::Cancelled
             }
             StpMode::DecrementAndCancel => {
@@ -277,7 +277,11 @@ impl OrderBook {
                 out.push(cancel(m.id, d, m.remaining - d));
                 t.remaining -= d;
                 out.push(cancel(t.id, d, t.remaining));
-                if t.remaining == 0 { End::Cancelled } else { End::Open }
+                if t.remaining.is_zero() {
+                    End::Cancelled
+                } else {
+                    End::Open
+                }
             }
         }
     }
@@ -286,6 +290,6 @@ impl OrderBook {
 /// How much of `q` a quote budget `b` pays for at `price`.
 #[inline]
 fn affordable(q: Qty, b: u128, price: Price) -> Qty {
-    let max = b / u128::from(price.max(1));
-    if max < u128::from(q) { max as Qty } else { q }
+    let max = b / u128::from(price.0.max(1));
+    if max < u128::from(q) { Qty(max as u64) } else { q }
 }

@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::book::{OrderBook, Resting};
 use crate::stop::PendingStop;
-use crate::types::{AccountId, OrderId, Price, Qty, Side, StpMode};
+use crate::types::{OrderId, Price, Qty, Side, StpMode, TraderId};
 
 /// The format version written by this crate. Bump it when the shape or meaning changes and
 /// keep reading the old versions that can be converted.
@@ -44,7 +44,7 @@ pub struct L3Level {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct L3Order {
     pub id: OrderId,
-    pub account: AccountId,
+    pub account: TraderId,
     pub remaining: Qty,
     pub filled: Qty,
     pub stp: StpMode,
@@ -138,12 +138,12 @@ impl OrderBook {
             let mut prev_key: Option<u64> = None;
             for level in levels {
                 let key = book.ladder(side).key(level.price);
-                if level.price == 0 || level.orders.is_empty() || prev_key.is_some_and(|p| key >= p) {
+                if level.price == Price(0) || level.orders.is_empty() || prev_key.is_some_and(|p| key >= p) {
                     return Err(SnapshotError::BadLevel(level.price));
                 }
                 prev_key = Some(key);
                 for o in &level.orders {
-                    if o.remaining == 0 {
+                    if o.remaining.is_zero() {
                         return Err(SnapshotError::EmptyOrder(o.id));
                     }
                     if book.ids.contains_key(&o.id) {

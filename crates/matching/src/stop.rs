@@ -68,7 +68,7 @@ impl StopBook {
     pub fn take_triggered(&mut self, last: Price, out: &mut Vec<PendingStop>) {
         let mut ids: Vec<OrderId> = Vec::new();
         ids.extend(self.buys.range(..=(last, u64::MAX, OrderId::MAX)).map(|k| k.2));
-        ids.extend(self.sells.range((last, 0, 0)..).map(|k| k.2));
+        ids.extend(self.sells.range((last, 0, OrderId(0))..).map(|k| k.2));
         for id in ids {
             if let Some(stop) = self.remove(id) {
                 out.push(stop);

@@ -1,15 +1,118 @@
 //! Small value types shared by commands, events and the book.
+//!
+//! Prices, quantities and ids are distinct types over `u64` so one cannot be passed for another;
+//! each is `#[repr(transparent)]` and `Copy`, so the engine's hot path handles plain integers.
+//! In serde they are the bare number, so commands, events and snapshots keep their shape.
+//!
+//! # Ids and the ledger
+//!
+//! The engine knows traders only as [`TraderId`]s, for self-trade prevention, and orders only as
+//! [`OrderId`]s; it never sees a ledger account. The trading context that drives it keeps the
+//! table from a trader id to the user and their ledger wallets (base and quote asset of the
+//! market), holds funds there before an order reaches the engine, and settles each `Trade` event
+//! into those wallets. A `TraderId` is therefore not a `ledger::TraderId`: a trader has one id
+//! per engine and several ledger accounts.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub, SubAssign};
 
 use serde::{Deserialize, Serialize};
 
-/// A price in ticks of the market. Zero is not a valid price.
-pub type Price = u64;
-/// A quantity in lots of the market.
-pub type Qty = u64;
-/// Caller-assigned order identifier; unique among live (resting or pending) orders.
-pub type OrderId = u64;
-/// Caller-assigned account identifier, used only for self-trade prevention.
-pub type AccountId = u64;
+/// Declares a `u64` newtype that prints and serialises as its number.
+macro_rules! integer_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[repr(transparent)]
+        #[serde(transparent)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            pub const MAX: $name = $name(u64::MAX);
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl From<$name> for u128 {
+            #[inline]
+            fn from(v: $name) -> u128 {
+                u128::from(v.0)
+            }
+        }
+    };
+}
+
+integer_newtype!(
+    /// A price in ticks of the market. Zero is not a valid price.
+    Price
+);
+integer_newtype!(
+    /// A quantity in lots of the market.
+    Qty
+);
+integer_newtype!(
+    /// Caller-assigned order identifier; unique among live (resting or pending) orders.
+    OrderId
+);
+integer_newtype!(
+    /// Caller-assigned trader identifier, used only for self-trade prevention; see the module
+    /// docs for how it relates to ledger accounts.
+    TraderId
+);
+
+impl Qty {
+    pub const ZERO: Qty = Qty(0);
+
+    #[inline]
+    #[must_use]
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    #[inline]
+    #[must_use]
+    pub fn saturating_add(self, other: Qty) -> Qty {
+        Qty(self.0.saturating_add(other.0))
+    }
+}
+
+// Quantity arithmetic behaves exactly as on `u64`; the engine only subtracts what it has checked
+// is there.
+impl Add for Qty {
+    type Output = Qty;
+
+    #[inline]
+    fn add(self, other: Qty) -> Qty {
+        Qty(self.0 + other.0)
+    }
+}
+
+impl Sub for Qty {
+    type Output = Qty;
+
+    #[inline]
+    fn sub(self, other: Qty) -> Qty {
+        Qty(self.0 - other.0)
+    }
+}
+
+impl AddAssign for Qty {
+    #[inline]
+    fn add_assign(&mut self, other: Qty) {
+        self.0 += other.0;
+    }
+}
+
+impl SubAssign for Qty {
+    #[inline]
+    fn sub_assign(&mut self, other: Qty) {
+        self.0 -= other.0;
+    }
+}
 
 /// Side of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Action, action, reference::RefBook, resolve};
-use matching::{Command, Event, OrderBook, SNAPSHOT_VERSION, Snapshot, SnapshotError};
+use matching::{Command, Event, OrderBook, OrderId, Price, Qty, SNAPSHOT_VERSION, Snapshot, SnapshotError, TraderId};
 use proptest::prelude::*;
 
 /// Commands resolved once against the reference, so every replay sees the same stream.
@@ -91,11 +91,11 @@ fn inconsistent_snapshots_are_refused() {
         .enumerate()
     {
         let o = matching::NewOrder {
-            id,
-            account: 1,
+            id: OrderId(id),
+            account: TraderId(1),
             side,
-            kind: matching::OrderKind::Limit { price },
-            qty: 1,
+            kind: matching::OrderKind::Limit { price: Price(price) },
+            qty: Qty(1),
             tif: matching::TimeInForce::Gtc,
             post_only: false,
             stp: matching::StpMode::None,
@@ -113,27 +113,36 @@ fn inconsistent_snapshots_are_refused() {
     assert!(OrderBook::restore(&good).is_ok());
 
     let mut crossed = good.clone();
-    crossed.book.asks[0].price = 100;
+    crossed.book.asks[0].price = Price(100);
     assert_eq!(OrderBook::restore(&crossed).unwrap_err(), SnapshotError::Crossed);
 
     let mut dup = good.clone();
-    dup.book.asks[0].orders[0].id = 1;
-    assert_eq!(OrderBook::restore(&dup).unwrap_err(), SnapshotError::DuplicateOrder(1));
+    dup.book.asks[0].orders[0].id = OrderId(1);
+    assert_eq!(
+        OrderBook::restore(&dup).unwrap_err(),
+        SnapshotError::DuplicateOrder(OrderId(1))
+    );
 
     let mut empty = good;
-    empty.book.bids[0].orders[0].remaining = 0;
-    assert_eq!(OrderBook::restore(&empty).unwrap_err(), SnapshotError::EmptyOrder(1));
+    empty.book.bids[0].orders[0].remaining = Qty(0);
+    assert_eq!(
+        OrderBook::restore(&empty).unwrap_err(),
+        SnapshotError::EmptyOrder(OrderId(1))
+    );
 }
 
 #[test]
 fn snapshot_with_an_invalid_stop_is_refused() {
     let mut book = OrderBook::new();
     let stop = matching::NewOrder {
-        id: 7,
-        account: 1,
+        id: OrderId(7),
+        account: TraderId(1),
         side: matching::Side::Buy,
-        kind: matching::OrderKind::StopLimit { trigger: 10, price: 11 },
-        qty: 3,
+        kind: matching::OrderKind::StopLimit {
+            trigger: Price(10),
+            price: Price(11),
+        },
+        qty: Qty(3),
         tif: matching::TimeInForce::Gtc,
         post_only: false,
         stp: matching::StpMode::None,
@@ -149,9 +158,15 @@ fn snapshot_with_an_invalid_stop_is_refused() {
     let good = book.snapshot();
     assert!(OrderBook::restore(&good).is_ok());
     let mut bad = good.clone();
-    bad.book.stops[0].order.qty = 0;
-    assert_eq!(OrderBook::restore(&bad).unwrap_err(), SnapshotError::BadStop(7));
+    bad.book.stops[0].order.qty = Qty(0);
+    assert_eq!(
+        OrderBook::restore(&bad).unwrap_err(),
+        SnapshotError::BadStop(OrderId(7))
+    );
     let mut bad = good;
     bad.book.stops[0].arrival = bad.next_arrival;
-    assert_eq!(OrderBook::restore(&bad).unwrap_err(), SnapshotError::BadStop(7));
+    assert_eq!(
+        OrderBook::restore(&bad).unwrap_err(),
+        SnapshotError::BadStop(OrderId(7))
+    );
 }

@@ -3,20 +3,23 @@
 mod common;
 
 use common::{Action, action, differential, new_order, side};
-use matching::{NewOrder, OrderKind, StpMode, TimeInForce};
+use matching::{NewOrder, OrderId, OrderKind, Price, Qty, StpMode, TimeInForce, TraderId};
 use proptest::prelude::*;
 
 /// Stops clustered on a few trigger prices with market orders moving the price through them.
 fn cascade_action() -> impl Strategy<Value = Action> {
     prop_oneof![
         3 => (1u64..=40, 1u64..=3, side(), 98u64..=102, 97u64..=103, 1u64..=5).prop_map(|(id, account, side, trigger, price, qty)| {
+            let stop_limit = price % 2 == 0;
+            let (id, account, qty, trigger, price) = (OrderId(id), TraderId(account), Qty(qty), Price(trigger), Price(price));
             Action::Place(NewOrder {
                 id, account, side, qty, tif: TimeInForce::Gtc, post_only: false, stp: StpMode::None,
-                kind: if price % 2 == 0 { OrderKind::StopLimit { trigger, price } }
+                kind: if stop_limit { OrderKind::StopLimit { trigger, price } }
                       else { OrderKind::StopMarket { trigger, protection: None, quote_budget: None } },
             })
         }),
         4 => (1u64..=40, 1u64..=3, side(), 96u64..=104, 1u64..=5).prop_map(|(id, account, side, price, qty)| {
+            let (id, account, qty, price) = (OrderId(id), TraderId(account), Qty(qty), Price(price));
             Action::Place(NewOrder {
                 id, account, side, qty, tif: TimeInForce::Gtc, post_only: false, stp: StpMode::None,
                 kind: OrderKind::Limit { price },
@@ -78,7 +81,7 @@ fn generated_streams_exercise_every_rule() {
                         Event::Expired { .. } => "expiry",
                         Event::Cancelled {
                             reason: CancelReason::SelfTrade,
-                            remaining: 0,
+                            remaining: Qty(0),
                             ..
                         } => "stp cancel",
                         Event::Cancelled {

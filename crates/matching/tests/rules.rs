@@ -6,9 +6,9 @@ mod common;
 use common::harness::{Book, limit, market, order, trade};
 use matching::{
     Event::*,
-    NewOrder, OrderKind, OrderState, Qty, RejectReason,
+    NewOrder, OrderId, OrderKind, OrderState, Price, Qty, RejectReason,
     Side::{Buy, Sell},
-    StpMode, TimeInForce,
+    StpMode, TimeInForce, TraderId,
 };
 
 #[test]
@@ -20,7 +20,7 @@ fn better_price_matches_first() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 3 },
+            Accepted { id: OrderId(3) },
             trade(2, 3, 100, 5, true, false),
             trade(1, 3, 101, 2, false, true)
         ]
@@ -36,7 +36,7 @@ fn same_price_matches_oldest_first() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 3 },
+            Accepted { id: OrderId(3) },
             trade(1, 3, 100, 3, true, false),
             trade(2, 3, 100, 1, false, true)
         ]
@@ -56,15 +56,15 @@ fn limit_remainder_rests_at_its_price() {
     b.place(limit(1, Sell, 100, 2));
     b.place(limit(2, Buy, 101, 5));
     assert_eq!(
-        b.book.order(2),
+        b.book.order(OrderId(2)),
         Some(OrderState::Resting {
             side: Buy,
-            price: 101,
-            remaining: 3,
-            filled: 2
+            price: Price(101),
+            remaining: Qty(3),
+            filled: Qty(2)
         })
     );
-    assert_eq!(b.book.best_bid(), Some(101));
+    assert_eq!(b.book.best_bid(), Some(Price(101)));
     assert_eq!(b.book.best_ask(), None);
 }
 
@@ -76,12 +76,15 @@ fn market_order_never_rests_and_expires_its_remainder() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 2 },
+            Accepted { id: OrderId(2) },
             trade(1, 2, 100, 2, true, false),
-            Expired { id: 2, qty: 3 }
+            Expired {
+                id: OrderId(2),
+                qty: Qty(3)
+            }
         ]
     );
-    assert_eq!(b.book.order(2), None);
+    assert_eq!(b.book.order(OrderId(2)), None);
 }
 
 #[test]
@@ -93,7 +96,7 @@ fn market_order_stops_at_its_protection_price() {
         3,
         Buy,
         OrderKind::Market {
-            protection: Some(104),
+            protection: Some(Price(104)),
             quote_budget: None,
         },
         2,
@@ -102,9 +105,12 @@ fn market_order_stops_at_its_protection_price() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 3 },
+            Accepted { id: OrderId(3) },
             trade(1, 3, 100, 1, true, false),
-            Expired { id: 3, qty: 1 }
+            Expired {
+                id: OrderId(3),
+                qty: Qty(1)
+            }
         ]
     );
 }
@@ -122,17 +128,17 @@ fn market_buy_is_bounded_by_its_quote_budget() {
             protection: None,
             quote_budget: Some(250),
         },
-        Qty::MAX,
+        u64::MAX,
     );
     let ev = b.place(o);
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 3 },
+            Accepted { id: OrderId(3) },
             trade(1, 3, 100, 2, false, false),
             Expired {
-                id: 3,
-                qty: Qty::MAX - 2
+                id: OrderId(3),
+                qty: Qty(u64::MAX - 2)
             }
         ]
     );
@@ -153,7 +159,7 @@ fn quote_budget_on_a_sell_is_rejected() {
     assert_eq!(
         b.place(o),
         vec![Rejected {
-            id: 1,
+            id: OrderId(1),
             reason: RejectReason::QuoteBudgetOnSell
         }]
     );
@@ -170,9 +176,12 @@ fn ioc_trades_then_expires_the_rest() {
     assert_eq!(
         b.place(o),
         vec![
-            Accepted { id: 2 },
+            Accepted { id: OrderId(2) },
             trade(1, 2, 100, 2, true, false),
-            Expired { id: 2, qty: 3 }
+            Expired {
+                id: OrderId(2),
+                qty: Qty(3)
+            }
         ]
     );
 }
@@ -186,7 +195,16 @@ fn fok_without_enough_liquidity_expires_without_trading() {
         tif: TimeInForce::Fok,
         ..limit(3, Buy, 101, 5)
     };
-    assert_eq!(b.place(o), vec![Accepted { id: 3 }, Expired { id: 3, qty: 5 }]);
+    assert_eq!(
+        b.place(o),
+        vec![
+            Accepted { id: OrderId(3) },
+            Expired {
+                id: OrderId(3),
+                qty: Qty(5)
+            }
+        ]
+    );
     assert_eq!(b.queue(Sell, 100), vec![1]);
 }
 
@@ -204,7 +222,7 @@ fn fok_at_exactly_the_available_quantity_fills() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 4 },
+            Accepted { id: OrderId(4) },
             trade(1, 4, 100, 2, true, false),
             trade(2, 4, 101, 2, true, true)
         ]
@@ -215,17 +233,26 @@ fn fok_at_exactly_the_available_quantity_fills() {
 fn fok_counts_only_what_self_trade_prevention_lets_it_take() {
     let mut b = Book::new();
     b.place(NewOrder {
-        account: 7,
+        account: TraderId(7),
         ..limit(1, Sell, 100, 5)
     });
     b.place(limit(2, Sell, 100, 5));
     let o = NewOrder {
-        account: 7,
+        account: TraderId(7),
         tif: TimeInForce::Fok,
         stp: StpMode::CancelTaker,
         ..limit(3, Buy, 100, 5)
     };
-    assert_eq!(b.place(o), vec![Accepted { id: 3 }, Expired { id: 3, qty: 5 }]);
+    assert_eq!(
+        b.place(o),
+        vec![
+            Accepted { id: OrderId(3) },
+            Expired {
+                id: OrderId(3),
+                qty: Qty(5)
+            }
+        ]
+    );
     assert_eq!(b.queue(Sell, 100), vec![1, 2]);
 }
 
@@ -240,7 +267,7 @@ fn post_only_that_would_take_is_rejected() {
     assert_eq!(
         b.place(o),
         vec![Rejected {
-            id: 2,
+            id: OrderId(2),
             reason: RejectReason::PostOnlyWouldTake
         }]
     );
@@ -248,7 +275,7 @@ fn post_only_that_would_take_is_rejected() {
         post_only: true,
         ..limit(3, Buy, 99, 1)
     };
-    assert_eq!(b.place(o), vec![Accepted { id: 3 }]);
+    assert_eq!(b.place(o), vec![Accepted { id: OrderId(3) }]);
 }
 
 #[test]
@@ -262,7 +289,7 @@ fn post_only_is_only_for_gtc_limit_orders() {
     assert_eq!(
         b.place(o),
         vec![Rejected {
-            id: 1,
+            id: OrderId(1),
             reason: RejectReason::PostOnlyNotAllowed
         }]
     );

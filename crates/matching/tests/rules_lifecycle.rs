@@ -8,31 +8,31 @@ use matching::{
     CancelReason::{SelfTrade, User},
     Command, Event,
     Event::*,
-    NewOrder, Op, OrderKind, OrderState, Qty, RejectReason,
+    NewOrder, Op, OrderId, OrderKind, OrderState, Price, Qty, RejectReason,
     Side::{Buy, Sell},
-    StpMode,
+    StpMode, TraderId,
 };
 
-fn self_trade_setup(stp: StpMode, taker_qty: Qty) -> (Book, Vec<Event>) {
+fn self_trade_setup(stp: StpMode, taker_qty: u64) -> (Book, Vec<Event>) {
     let mut b = Book::new();
     b.place(NewOrder {
-        account: 9,
+        account: TraderId(9),
         ..limit(1, Sell, 100, 3)
     });
     b.place(limit(2, Sell, 100, 3));
     let ev = b.place(NewOrder {
-        account: 9,
+        account: TraderId(9),
         stp,
         ..limit(3, Buy, 100, taker_qty)
     });
     (b, ev)
 }
 
-fn stp_cancel(id: u64, qty: Qty, remaining: Qty) -> Event {
+fn stp_cancel(id: u64, qty: u64, remaining: u64) -> Event {
     Cancelled {
-        id,
-        qty,
-        remaining,
+        id: OrderId(id),
+        qty: Qty(qty),
+        remaining: Qty(remaining),
         reason: SelfTrade,
     }
 }
@@ -46,7 +46,7 @@ fn self_trade_allowed_when_prevention_is_off() {
 #[test]
 fn self_trade_cancel_taker_cancels_the_incoming_order() {
     let (b, ev) = self_trade_setup(StpMode::CancelTaker, 4);
-    assert_eq!(ev, vec![Accepted { id: 3 }, stp_cancel(3, 4, 0)]);
+    assert_eq!(ev, vec![Accepted { id: OrderId(3) }, stp_cancel(3, 4, 0)]);
     assert_eq!(b.queue(Sell, 100), vec![1, 2]);
 }
 
@@ -56,7 +56,7 @@ fn self_trade_cancel_maker_cancels_resting_and_continues() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 3 },
+            Accepted { id: OrderId(3) },
             stp_cancel(1, 3, 0),
             trade(2, 3, 100, 3, true, false)
         ]
@@ -67,7 +67,10 @@ fn self_trade_cancel_maker_cancels_resting_and_continues() {
 #[test]
 fn self_trade_cancel_both_cancels_both_orders() {
     let (b, ev) = self_trade_setup(StpMode::CancelBoth, 4);
-    assert_eq!(ev, vec![Accepted { id: 3 }, stp_cancel(1, 3, 0), stp_cancel(3, 4, 0)]);
+    assert_eq!(
+        ev,
+        vec![Accepted { id: OrderId(3) }, stp_cancel(1, 3, 0), stp_cancel(3, 4, 0)]
+    );
     assert_eq!(b.queue(Sell, 100), vec![2]);
 }
 
@@ -77,21 +80,24 @@ fn self_trade_decrement_and_cancel_shrinks_both_and_cancels_the_smaller() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 3 },
+            Accepted { id: OrderId(3) },
             stp_cancel(1, 3, 0),
             stp_cancel(3, 3, 2),
             trade(2, 3, 100, 2, false, true)
         ]
     );
     let (b2, ev) = self_trade_setup(StpMode::DecrementAndCancel, 2);
-    assert_eq!(ev, vec![Accepted { id: 3 }, stp_cancel(1, 2, 1), stp_cancel(3, 2, 0)]);
     assert_eq!(
-        b2.book.order(1),
+        ev,
+        vec![Accepted { id: OrderId(3) }, stp_cancel(1, 2, 1), stp_cancel(3, 2, 0)]
+    );
+    assert_eq!(
+        b2.book.order(OrderId(1)),
         Some(OrderState::Resting {
             side: Sell,
-            price: 100,
-            remaining: 1,
-            filled: 0
+            price: Price(100),
+            remaining: Qty(1),
+            filled: Qty(0)
         })
     );
     drop(b);
@@ -104,13 +110,13 @@ fn cancel_removes_a_resting_order() {
     assert_eq!(
         b.cancel(1),
         vec![Cancelled {
-            id: 1,
-            qty: 4,
-            remaining: 0,
+            id: OrderId(1),
+            qty: Qty(4),
+            remaining: Qty(0),
             reason: User
         }]
     );
-    assert_eq!(b.book.order(1), None);
+    assert_eq!(b.book.order(OrderId(1)), None);
     assert_eq!(b.book.best_bid(), None);
 }
 
@@ -120,7 +126,7 @@ fn cancel_of_an_unknown_order_is_rejected() {
     assert_eq!(
         b.cancel(42),
         vec![Rejected {
-            id: 42,
+            id: OrderId(42),
             reason: RejectReason::UnknownOrder
         }]
     );
@@ -134,9 +140,9 @@ fn amend_reducing_quantity_keeps_priority() {
     assert_eq!(
         b.amend(1, 100, 2),
         vec![Amended {
-            id: 1,
-            price: 100,
-            qty: 2,
+            id: OrderId(1),
+            price: Price(100),
+            qty: Qty(2),
             kept_priority: true
         }]
     );
@@ -152,9 +158,9 @@ fn amend_increasing_quantity_loses_priority() {
     assert_eq!(
         b.amend(1, 100, 6),
         vec![Amended {
-            id: 1,
-            price: 100,
-            qty: 6,
+            id: OrderId(1),
+            price: Price(100),
+            qty: Qty(6),
             kept_priority: false
         }]
     );
@@ -171,21 +177,21 @@ fn amend_changing_price_loses_priority_and_may_trade() {
         ev,
         vec![
             Amended {
-                id: 2,
-                price: 101,
-                qty: 5,
+                id: OrderId(2),
+                price: Price(101),
+                qty: Qty(5),
                 kept_priority: false
             },
             trade(1, 2, 101, 2, true, false)
         ]
     );
     assert_eq!(
-        b.book.order(2),
+        b.book.order(OrderId(2)),
         Some(OrderState::Resting {
             side: Buy,
-            price: 101,
-            remaining: 3,
-            filled: 2
+            price: Price(101),
+            remaining: Qty(3),
+            filled: Qty(2)
         })
     );
 }
@@ -197,12 +203,12 @@ fn amend_of_a_partially_filled_order_keeps_its_filled_quantity() {
     b.place(limit(2, Sell, 100, 2));
     b.amend(1, 99, 10);
     assert_eq!(
-        b.book.order(1),
+        b.book.order(OrderId(1)),
         Some(OrderState::Resting {
             side: Buy,
-            price: 99,
-            remaining: 10,
-            filled: 2
+            price: Price(99),
+            remaining: Qty(10),
+            filled: Qty(2)
         })
     );
 }
@@ -214,21 +220,21 @@ fn stop_limit_triggers_on_last_trade_price() {
         1,
         Buy,
         OrderKind::StopLimit {
-            trigger: 105,
-            price: 106,
+            trigger: Price(105),
+            price: Price(106),
         },
         1,
     );
-    assert_eq!(b.place(stop), vec![Accepted { id: 1 }]);
+    assert_eq!(b.place(stop), vec![Accepted { id: OrderId(1) }]);
     b.place(limit(2, Sell, 105, 1));
     b.place(limit(3, Sell, 106, 1));
     let ev = b.place(market(4, Buy, 1));
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 4 },
+            Accepted { id: OrderId(4) },
             trade(2, 4, 105, 1, true, true),
-            Triggered { id: 1 },
+            Triggered { id: OrderId(1) },
             trade(3, 1, 106, 1, true, true)
         ]
     );
@@ -243,7 +249,7 @@ fn stop_market_sell_triggers_at_or_below_its_price() {
         3,
         Sell,
         OrderKind::StopMarket {
-            trigger: 100,
+            trigger: Price(100),
             protection: None,
             quote_budget: None,
         },
@@ -253,9 +259,9 @@ fn stop_market_sell_triggers_at_or_below_its_price() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 4 },
+            Accepted { id: OrderId(4) },
             trade(1, 4, 100, 1, true, true),
-            Triggered { id: 3 },
+            Triggered { id: OrderId(3) },
             trade(2, 3, 95, 1, true, true)
         ]
     );
@@ -271,7 +277,7 @@ fn stop_cascade_triggers_stops_in_arrival_order_until_none_is_left() {
         10,
         Buy,
         OrderKind::StopMarket {
-            trigger: 101,
+            trigger: Price(101),
             protection: None,
             quote_budget: None,
         },
@@ -281,7 +287,7 @@ fn stop_cascade_triggers_stops_in_arrival_order_until_none_is_left() {
         11,
         Buy,
         OrderKind::StopMarket {
-            trigger: 100,
+            trigger: Price(100),
             protection: None,
             quote_budget: None,
         },
@@ -291,11 +297,11 @@ fn stop_cascade_triggers_stops_in_arrival_order_until_none_is_left() {
     assert_eq!(
         ev,
         vec![
-            Accepted { id: 4 },
+            Accepted { id: OrderId(4) },
             trade(1, 4, 100, 1, true, true),
-            Triggered { id: 11 },
+            Triggered { id: OrderId(11) },
             trade(2, 11, 101, 1, true, true),
-            Triggered { id: 10 },
+            Triggered { id: OrderId(10) },
             trade(3, 10, 102, 1, true, true),
         ]
     );
@@ -310,7 +316,7 @@ fn stop_already_past_its_trigger_fires_at_once() {
         3,
         Buy,
         OrderKind::StopMarket {
-            trigger: 99,
+            trigger: Price(99),
             protection: None,
             quote_budget: None,
         },
@@ -318,7 +324,11 @@ fn stop_already_past_its_trigger_fires_at_once() {
     ));
     assert_eq!(
         ev,
-        vec![Accepted { id: 3 }, Triggered { id: 3 }, trade(1, 3, 100, 1, true, true)]
+        vec![
+            Accepted { id: OrderId(3) },
+            Triggered { id: OrderId(3) },
+            trade(1, 3, 100, 1, true, true)
+        ]
     );
 }
 
@@ -329,24 +339,24 @@ fn pending_stop_can_be_cancelled_but_not_amended() {
         1,
         Buy,
         OrderKind::StopLimit {
-            trigger: 105,
-            price: 106,
+            trigger: Price(105),
+            price: Price(106),
         },
         3,
     ));
     assert_eq!(
         b.amend(1, 100, 1),
         vec![Rejected {
-            id: 1,
+            id: OrderId(1),
             reason: RejectReason::NotAmendable
         }]
     );
     assert_eq!(
         b.cancel(1),
         vec![Cancelled {
-            id: 1,
-            qty: 3,
-            remaining: 0,
+            id: OrderId(1),
+            qty: Qty(3),
+            remaining: Qty(0),
             reason: User
         }]
     );
@@ -359,7 +369,7 @@ fn duplicate_live_order_id_is_rejected() {
     assert_eq!(
         b.place(limit(1, Sell, 200, 1)),
         vec![Rejected {
-            id: 1,
+            id: OrderId(1),
             reason: RejectReason::DuplicateOrderId
         }]
     );
@@ -371,14 +381,14 @@ fn zero_quantity_and_zero_price_are_rejected() {
     assert_eq!(
         b.place(limit(1, Buy, 100, 0)),
         vec![Rejected {
-            id: 1,
+            id: OrderId(1),
             reason: RejectReason::ZeroQuantity
         }]
     );
     assert_eq!(
         b.place(limit(1, Buy, 0, 1)),
         vec![Rejected {
-            id: 1,
+            id: OrderId(1),
             reason: RejectReason::ZeroPrice
         }]
     );
@@ -393,18 +403,18 @@ fn stale_sequence_number_is_rejected() {
         &Command {
             seq: b.seq,
             ts: 0,
-            op: Op::Cancel { id: 1 },
+            op: Op::Cancel { id: OrderId(1) },
         },
         &mut out,
     );
     assert_eq!(
         out,
         vec![Rejected {
-            id: 1,
+            id: OrderId(1),
             reason: RejectReason::StaleSequence
         }]
     );
-    assert!(b.book.order(1).is_some());
+    assert!(b.book.order(OrderId(1)).is_some());
 }
 
 #[test]
@@ -432,11 +442,14 @@ fn best_prices_and_depth_are_aggregated_per_level() {
     b.place(limit(2, Buy, 100, 2));
     b.place(limit(3, Buy, 100, 3));
     b.place(limit(4, Sell, 103, 4));
-    assert_eq!((b.book.best_bid(), b.book.best_ask()), (Some(100), Some(103)));
+    assert_eq!(
+        (b.book.best_bid(), b.book.best_ask()),
+        (Some(Price(100)), Some(Price(103)))
+    );
     let d = b.book.depth(1);
     assert_eq!(
         (d.bids.len(), d.bids[0].price, d.bids[0].qty, d.bids[0].orders),
-        (1, 100, 5, 2)
+        (1, Price(100), 5, 2)
     );
     assert_eq!(b.book.depth(10).bids.len(), 2);
 }

@@ -1,3 +1,4 @@
+use crate::decimal_string::write_scaled;
 use crate::{DecimalString, MoneyError, Precision};
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -28,20 +29,7 @@ impl Amount {
 
     /// As [`Amount::parse`], for text already known to be a decimal.
     pub fn from_decimal(text: &DecimalString, precision: Precision) -> Result<Amount, MoneyError> {
-        let (whole, fraction) = text.parts();
-        let places = usize::from(precision.get());
-        let significant = fraction.trim_end_matches('0');
-        if significant.len() > places {
-            return Err(MoneyError::TooManyDecimals(precision.get()));
-        }
-        let mut minor: u128 = 0;
-        let padding = std::iter::repeat_n(b'0', places - significant.len());
-        for digit in whole.bytes().chain(significant.bytes()).chain(padding) {
-            minor = minor
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(u128::from(digit - b'0')))
-                .ok_or(MoneyError::TooLarge)?;
-        }
+        let minor = text.to_scaled(precision.get())?;
         Ok(Amount { minor, precision })
     }
 
@@ -89,13 +77,7 @@ impl Amount {
 /// Always every decimal place of the precision: `"0.50000000"` for half a bitcoin, `"12"` for twelve yen.
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scale = self.precision.scale();
-        let places = usize::from(self.precision.get());
-        write!(f, "{}", self.minor / scale)?;
-        if places > 0 {
-            write!(f, ".{:0places$}", self.minor % scale)?;
-        }
-        Ok(())
+        write_scaled(f, self.minor, self.precision.get())
     }
 }
 

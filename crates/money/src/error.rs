@@ -19,4 +19,8 @@ pub enum MoneyError {
     Overflow,
     #[error("the result would be negative")]
     Underflow,
+    #[error("a rate has at most 18 decimal places and 28 digits")]
+    RateTooPrecise,
+    #[error("the rate is outside what a rate can hold (28 digits, 18 decimal places)")]
+    RateOutOfRange,
 }

@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod replay;
 pub mod secret;
 pub mod telemetry;
+#[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod text;
 

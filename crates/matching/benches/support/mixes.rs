@@ -150,13 +150,13 @@ pub fn sweep(n: usize, seed: u64) -> Workload {
         let mut prices: Vec<u64> = Vec::new();
         let mut qty = 0;
         for o in book {
-            if prices.last() != Some(&o.price) {
+            if prices.last() != Some(&o.price.0) {
                 if prices.len() == levels {
                     break;
                 }
-                prices.push(o.price);
+                prices.push(o.price.0);
             }
-            qty += o.remaining;
+            qty += o.remaining.0;
         }
         let m = Msg::Market {
             id: g.id(),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use matching::{Command, Event, NewOrder, Op, OrderKind, Side, StpMode, TimeInForce};
+use matching::{Command, Event, NewOrder, Op, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce, TraderId};
 
 use crate::reference::RefBook;
 
@@ -47,11 +47,11 @@ impl Msg {
     pub fn command(&self, seq: u64) -> Command {
         let place = |id, account: u32, side, kind, qty, tif| {
             Op::Place(NewOrder {
-                id,
-                account: u64::from(account),
+                id: OrderId(id),
+                account: TraderId(u64::from(account)),
                 side,
                 kind,
-                qty,
+                qty: Qty(qty),
                 tif,
                 post_only: false,
                 stp: StpMode::None,
@@ -64,14 +64,28 @@ impl Msg {
                 side,
                 price,
                 qty,
-            } => place(id, account, side, OrderKind::Limit { price }, qty, TimeInForce::Gtc),
+            } => place(
+                id,
+                account,
+                side,
+                OrderKind::Limit { price: Price(price) },
+                qty,
+                TimeInForce::Gtc,
+            ),
             Msg::Ioc {
                 id,
                 account,
                 side,
                 price,
                 qty,
-            } => place(id, account, side, OrderKind::Limit { price }, qty, TimeInForce::Ioc),
+            } => place(
+                id,
+                account,
+                side,
+                OrderKind::Limit { price: Price(price) },
+                qty,
+                TimeInForce::Ioc,
+            ),
             Msg::Market { id, account, side, qty } => {
                 let kind = OrderKind::Market {
                     protection: None,
@@ -79,8 +93,12 @@ impl Msg {
                 };
                 place(id, account, side, kind, qty, TimeInForce::Ioc)
             }
-            Msg::Cancel { id } => Op::Cancel { id },
-            Msg::Move { id, price, qty, .. } => Op::Amend { id, price, qty },
+            Msg::Cancel { id } => Op::Cancel { id: OrderId(id) },
+            Msg::Move { id, price, qty, .. } => Op::Amend {
+                id: OrderId(id),
+                price: Price(price),
+                qty: Qty(qty),
+            },
         };
         Command { seq, ts: seq, op }
     }
@@ -181,7 +199,7 @@ impl Gen {
 
     fn mid(&mut self) -> u64 {
         if let (Some(b), Some(a)) = (self.book.best(Side::Buy), self.book.best(Side::Sell)) {
-            self.center = (a + b) / 2;
+            self.center = (a.0 + b.0) / 2;
         }
         self.center
     }
@@ -239,20 +257,20 @@ impl Gen {
                     self.totals.traded += u128::from(qty);
                     for (id, done) in [(maker, maker_done), (taker, taker_done)] {
                         if done {
-                            self.drop_live(id);
-                        } else if let Some(v) = self.open.get_mut(&id) {
-                            v.2 -= qty;
+                            self.drop_live(id.0);
+                        } else if let Some(v) = self.open.get_mut(&id.0) {
+                            v.2 -= qty.0;
                         }
                     }
                 }
                 Event::Cancelled { id, .. } => {
                     self.totals.cancels += 1;
-                    self.drop_live(id);
+                    self.drop_live(id.0);
                 }
                 Event::Amended { id, price, qty, .. } => {
-                    if let Some(v) = self.open.get_mut(&id) {
-                        v.1 = price;
-                        v.2 = qty;
+                    if let Some(v) = self.open.get_mut(&id.0) {
+                        v.1 = price.0;
+                        v.2 = qty.0;
                     }
                 }
                 Event::Rejected { id, reason } => panic!("workload generated a rejected command {id}: {reason:?}"),
@@ -291,8 +309,13 @@ impl Gen {
         let mid = self.mid();
         let through = self.rng.below(3);
         let price = match side {
-            Side::Buy => self.book.best(Side::Sell).unwrap_or(mid) + through,
-            Side::Sell => self.book.best(Side::Buy).unwrap_or(mid).saturating_sub(through).max(1),
+            Side::Buy => self.book.best(Side::Sell).map_or(mid, |p| p.0) + through,
+            Side::Sell => self
+                .book
+                .best(Side::Buy)
+                .map_or(mid, |p| p.0)
+                .saturating_sub(through)
+                .max(1),
         };
         (price, 1 + self.rng.below(150))
     }

@@ -1,31 +1,35 @@
 //! A small driver for rule tests: numbers commands, checks invariants after each one.
 #![allow(dead_code)]
 
-use matching::{Command, Event, Event::Trade, NewOrder, Op, OrderBook, OrderKind, Qty, Side, StpMode, TimeInForce};
+use matching::{
+    Command, Event, Event::Trade, NewOrder, Op, OrderBook, OrderId, OrderKind, Price, Qty, Side, StpMode, TimeInForce,
+    TraderId,
+};
 
 pub struct Book {
     pub book: OrderBook,
     pub seq: u64,
 }
 
-pub fn order(id: u64, side: Side, kind: OrderKind, qty: Qty) -> NewOrder {
+/// Ids, prices and quantities are plain numbers here, so the rule tests read as the rules do.
+pub fn order(id: u64, side: Side, kind: OrderKind, qty: u64) -> NewOrder {
     NewOrder {
-        id,
-        account: id,
+        id: OrderId(id),
+        account: TraderId(id),
         side,
         kind,
-        qty,
+        qty: Qty(qty),
         tif: TimeInForce::Gtc,
         post_only: false,
         stp: StpMode::None,
     }
 }
 
-pub fn limit(id: u64, side: Side, price: u64, qty: Qty) -> NewOrder {
-    order(id, side, OrderKind::Limit { price }, qty)
+pub fn limit(id: u64, side: Side, price: u64, qty: u64) -> NewOrder {
+    order(id, side, OrderKind::Limit { price: Price(price) }, qty)
 }
 
-pub fn market(id: u64, side: Side, qty: Qty) -> NewOrder {
+pub fn market(id: u64, side: Side, qty: u64) -> NewOrder {
     order(
         id,
         side,
@@ -37,12 +41,12 @@ pub fn market(id: u64, side: Side, qty: Qty) -> NewOrder {
     )
 }
 
-pub fn trade(maker: u64, taker: u64, price: u64, qty: Qty, maker_done: bool, taker_done: bool) -> Event {
+pub fn trade(maker: u64, taker: u64, price: u64, qty: u64, maker_done: bool, taker_done: bool) -> Event {
     Trade {
-        maker,
-        taker,
-        price,
-        qty,
+        maker: OrderId(maker),
+        taker: OrderId(taker),
+        price: Price(price),
+        qty: Qty(qty),
         maker_done,
         taker_done,
     }
@@ -76,11 +80,15 @@ impl Book {
     }
 
     pub fn cancel(&mut self, id: u64) -> Vec<Event> {
-        self.op(Op::Cancel { id })
+        self.op(Op::Cancel { id: OrderId(id) })
     }
 
-    pub fn amend(&mut self, id: u64, price: u64, qty: Qty) -> Vec<Event> {
-        self.op(Op::Amend { id, price, qty })
+    pub fn amend(&mut self, id: u64, price: u64, qty: u64) -> Vec<Event> {
+        self.op(Op::Amend {
+            id: OrderId(id),
+            price: Price(price),
+            qty: Qty(qty),
+        })
     }
 
     pub fn queue(&self, side: Side, price: u64) -> Vec<u64> {
@@ -88,8 +96,8 @@ impl Book {
         let levels = if side == Side::Buy { l3.bids } else { l3.asks };
         levels
             .into_iter()
-            .find(|l| l.price == price)
-            .map(|l| l.orders.iter().map(|o| o.id).collect())
+            .find(|l| l.price == Price(price))
+            .map(|l| l.orders.iter().map(|o| o.id.0).collect())
             .unwrap_or_default()
     }
 }

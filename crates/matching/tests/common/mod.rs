@@ -7,7 +7,8 @@ pub mod reference;
 use std::collections::HashMap;
 
 use matching::{
-    Command, Event, NewOrder, Op, OrderBook, OrderId, OrderKind, OrderState, Qty, Side, StpMode, TimeInForce,
+    Command, Event, NewOrder, Op, OrderBook, OrderId, OrderKind, OrderState, Price, Qty, Side, StpMode, TimeInForce,
+    TraderId,
 };
 use proptest::prelude::*;
 use reference::RefBook;
@@ -20,7 +21,7 @@ pub enum Action {
     Cancel(OrderId),
     Amend {
         id: OrderId,
-        price: u64,
+        price: Price,
         qty: Qty,
     },
     /// Amend the `pick`-th resting order by small price and quantity deltas.
@@ -36,9 +37,9 @@ pub enum Action {
     /// FOK for exactly the quantity available up to `price` (plus `delta`).
     FokExact {
         id: OrderId,
-        account: u64,
+        account: TraderId,
         side: Side,
-        price: u64,
+        price: Price,
         delta: i64,
         stp: StpMode,
     },
@@ -50,12 +51,17 @@ pub fn side() -> impl Strategy<Value = Side> {
     prop_oneof![Just(Side::Buy), Just(Side::Sell)]
 }
 
-fn price() -> impl Strategy<Value = u64> {
-    prop_oneof![40 => 95u64..=105, 1 => Just(0u64), 1 => Just(u64::MAX), 1 => Just(1u64)]
+fn price() -> impl Strategy<Value = Price> {
+    prop_oneof![40 => 95u64..=105, 1 => Just(0u64), 1 => Just(u64::MAX), 1 => Just(1u64)].prop_map(Price)
+}
+
+/// Trigger prices near the book.
+fn trigger() -> impl Strategy<Value = Price> {
+    (95u64..=105).prop_map(Price)
 }
 
 fn qty() -> impl Strategy<Value = Qty> {
-    prop_oneof![30 => 1u64..=10, 5 => 1u64..=1000, 1 => Just(0u64), 2 => (u64::MAX - 3)..=u64::MAX]
+    prop_oneof![30 => 1u64..=10, 5 => 1u64..=1000, 1 => Just(0u64), 2 => (u64::MAX - 3)..=u64::MAX].prop_map(Qty)
 }
 
 fn tif() -> impl Strategy<Value = TimeInForce> {
@@ -81,8 +87,8 @@ fn kind() -> impl Strategy<Value = OrderKind> {
         30 => price().prop_map(|price| OrderKind::Limit { price }),
         6 => (proptest::option::of(price()), budget())
             .prop_map(|(protection, quote_budget)| OrderKind::Market { protection, quote_budget }),
-        5 => (95u64..=105, price()).prop_map(|(trigger, price)| OrderKind::StopLimit { trigger, price }),
-        4 => (95u64..=105, proptest::option::of(price()), budget()).prop_map(|(trigger, protection, quote_budget)| {
+        5 => (trigger(), price()).prop_map(|(trigger, price)| OrderKind::StopLimit { trigger, price }),
+        4 => (trigger(), proptest::option::of(price()), budget()).prop_map(|(trigger, protection, quote_budget)| {
             OrderKind::StopMarket { trigger, protection, quote_budget }
         }),
     ]
@@ -90,13 +96,17 @@ fn kind() -> impl Strategy<Value = OrderKind> {
 
 /// Ids from a small range so duplicates, cancels and amends of live orders are common.
 fn id() -> impl Strategy<Value = OrderId> {
-    1u64..=40
+    (1u64..=40).prop_map(OrderId)
+}
+
+fn account() -> impl Strategy<Value = TraderId> {
+    (1u64..=4).prop_map(TraderId)
 }
 
 pub fn new_order() -> impl Strategy<Value = NewOrder> {
     (
         id(),
-        1u64..=4,
+        account(),
         side(),
         kind(),
         qty(),
@@ -124,7 +134,7 @@ pub fn action() -> impl Strategy<Value = Action> {
         3 => (id(), price(), qty()).prop_map(|(id, price, qty)| Action::Amend { id, price, qty }),
         10 => (any::<usize>(), -2i64..=2, -3i64..=3)
             .prop_map(|(pick, dprice, dqty)| Action::AmendLive { pick, dprice, dqty }),
-        4 => (id(), 1u64..=4, side(), 95u64..=105, -1i64..=1, stp())
+        4 => (id(), account(), side(), trigger(), -1i64..=1, stp())
             .prop_map(|(id, account, side, price, delta, stp)| Action::FokExact { id, account, side, price, delta, stp }),
         1 => id().prop_map(Action::Stale),
     ]
@@ -142,15 +152,15 @@ pub fn resolve(action: &Action, book: &RefBook, seq: u64) -> Command {
         },
         Action::CancelLive { pick } => match live(book, *pick) {
             Some(o) => Op::Cancel { id: o.id },
-            None => Op::Cancel { id: 1 },
+            None => Op::Cancel { id: OrderId(1) },
         },
         Action::AmendLive { pick, dprice, dqty } => match live(book, *pick) {
             Some(o) => Op::Amend {
                 id: o.id,
-                price: o.price.saturating_add_signed(*dprice),
-                qty: o.remaining.saturating_add_signed(*dqty),
+                price: Price(o.price.0.saturating_add_signed(*dprice)),
+                qty: Qty(o.remaining.0.saturating_add_signed(*dqty)),
             },
-            None => Op::Cancel { id: 2 },
+            None => Op::Cancel { id: OrderId(2) },
         },
         Action::FokExact {
             id,
@@ -172,10 +182,10 @@ pub fn resolve(action: &Action, book: &RefBook, seq: u64) -> Command {
                 })
                 .map(|o| u128::from(o.remaining))
                 .sum();
-            let qty = u64::try_from(available)
+            let qty = Qty(u64::try_from(available)
                 .unwrap_or(u64::MAX)
                 .saturating_add_signed(*delta)
-                .max(1);
+                .max(1));
             Op::Place(NewOrder {
                 id: *id,
                 account: *account,
@@ -231,12 +241,12 @@ impl Ledger {
                     taker_done,
                     ..
                 } => {
-                    if qty == 0 {
+                    if qty == Qty(0) {
                         return Err("trade of zero".into());
                     }
                     let m = self.take(maker, qty)?;
                     let t = self.take(taker, qty)?;
-                    if (m == 0) != maker_done || (t == 0) != taker_done {
+                    if (m == Qty(0)) != maker_done || (t == Qty(0)) != taker_done {
                         return Err(format!("done flags wrong in {e:?}: maker {m} taker {t} left"));
                     }
                 }
@@ -246,7 +256,7 @@ impl Ledger {
                     }
                 }
                 Event::Expired { id, qty } => {
-                    if self.take(id, qty)? != 0 {
+                    if self.take(id, qty)? != Qty(0) {
                         return Err(format!("expiry left quantity in {e:?}"));
                     }
                 }
@@ -265,9 +275,13 @@ impl Ledger {
             .open
             .get_mut(&id)
             .ok_or_else(|| format!("event for unknown order {id}"))?;
-        *open = open.checked_sub(q).ok_or_else(|| format!("order {id} over-filled"))?;
+        *open = open
+            .0
+            .checked_sub(q.0)
+            .map(Qty)
+            .ok_or_else(|| format!("order {id} over-filled"))?;
         let left = *open;
-        if left == 0 {
+        if left == Qty(0) {
             self.open.remove(&id);
         }
         Ok(left)

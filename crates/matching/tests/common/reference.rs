@@ -4,13 +4,13 @@
 
 use matching::{
     CancelReason, Command, Event, L3Book, L3Level, L3Order, NewOrder, Op, OrderId, OrderKind, PendingStop, Price, Qty,
-    RejectReason, Side, StpMode, TimeInForce,
+    RejectReason, Side, StpMode, TimeInForce, TraderId,
 };
 
 #[derive(Debug, Clone)]
 pub struct RefOrder {
     pub id: OrderId,
-    pub account: u64,
+    pub account: TraderId,
     pub side: Side,
     pub price: Price,
     pub remaining: Qty,
@@ -35,8 +35,8 @@ pub struct RefBook {
 
 fn sort_key(o: &RefOrder) -> (u64, u64) {
     match o.side {
-        Side::Buy => (u64::MAX - o.price, o.time),
-        Side::Sell => (o.price, o.time),
+        Side::Buy => (u64::MAX - o.price.0, o.time),
+        Side::Sell => (o.price.0, o.time),
     }
 }
 
@@ -139,9 +139,9 @@ impl RefBook {
             }
         }
         let is_limit = matches!(o.kind, OrderKind::Limit { .. });
-        if o.qty == 0 || budget == Some(0) {
+        if o.qty == Qty(0) || budget == Some(0) {
             Some(RejectReason::ZeroQuantity)
-        } else if prices.contains(&Some(0)) {
+        } else if prices.contains(&Some(Price(0))) {
             Some(RejectReason::ZeroPrice)
         } else if budget.is_some() && o.side == Side::Sell {
             Some(RejectReason::QuoteBudgetOnSell)
@@ -174,7 +174,7 @@ impl RefBook {
                 });
                 self.arrivals += 1;
             }
-            _ => self.execute(o, o.kind, o.qty, 0, out),
+            _ => self.execute(o, o.kind, o.qty, Qty(0), out),
         }
     }
 
@@ -193,15 +193,15 @@ impl RefBook {
         out.push(Event::Cancelled {
             id,
             qty,
-            remaining: 0,
+            remaining: Qty(0),
             reason: CancelReason::User,
         });
     }
 
     fn amend(&mut self, id: OrderId, price: Price, qty: Qty, out: &mut Vec<Event>) {
-        let reason = if qty == 0 {
+        let reason = if qty == Qty(0) {
             Some(RejectReason::ZeroQuantity)
-        } else if price == 0 {
+        } else if price == Price(0) {
             Some(RejectReason::ZeroPrice)
         } else if self.find(id).is_none() {
             Some(if self.is_pending(id) {
@@ -281,7 +281,7 @@ impl RefBook {
                     },
                     k => k,
                 };
-                self.execute(&s.order, kind, s.order.qty, 0, out);
+                self.execute(&s.order, kind, s.order.qty, Qty(0), out);
             }
         }
     }
@@ -299,7 +299,7 @@ impl RefBook {
         }
         let (traded, left) = self.match_order(o, kind, qty, out);
         let Some(left) = left else { return };
-        if left == 0 {
+        if left == Qty(0) {
             return;
         }
         match (kind, o.tif) {
@@ -337,7 +337,7 @@ impl RefBook {
             _ => (None, None),
         };
         let mut left = qty;
-        let mut traded = 0;
+        let mut traded = Qty(0);
         let opp = o.side.opposite();
         let cancel = |id, qty, remaining| Event::Cancelled {
             id,
@@ -345,7 +345,7 @@ impl RefBook {
             remaining,
             reason: CancelReason::SelfTrade,
         };
-        while left > 0 {
+        while left > Qty(0) {
             let Some(m) = self.side_mut(opp).first().cloned() else {
                 break;
             };
@@ -360,17 +360,17 @@ impl RefBook {
             if o.stp != StpMode::None && m.account == o.account {
                 match o.stp {
                     StpMode::CancelTaker => {
-                        out.push(cancel(o.id, left, 0));
+                        out.push(cancel(o.id, left, Qty(0)));
                         return (traded, None);
                     }
                     StpMode::CancelMaker => {
                         self.side_mut(opp).remove(0);
-                        out.push(cancel(m.id, m.remaining, 0));
+                        out.push(cancel(m.id, m.remaining, Qty(0)));
                     }
                     StpMode::CancelBoth => {
                         self.side_mut(opp).remove(0);
-                        out.push(cancel(m.id, m.remaining, 0));
-                        out.push(cancel(o.id, left, 0));
+                        out.push(cancel(m.id, m.remaining, Qty(0)));
+                        out.push(cancel(o.id, left, Qty(0)));
                         return (traded, None);
                     }
                     StpMode::DecrementAndCancel | StpMode::None => {
@@ -383,7 +383,7 @@ impl RefBook {
                         out.push(cancel(m.id, d, m.remaining - d));
                         left -= d;
                         out.push(cancel(o.id, d, left));
-                        if left == 0 {
+                        if left == Qty(0) {
                             return (traded, None);
                         }
                     }
@@ -394,9 +394,9 @@ impl RefBook {
             if let Some(b) = budget {
                 let afford = b / u128::from(m.price);
                 if afford < u128::from(q) {
-                    q = afford as Qty;
+                    q = Qty(afford as u64);
                 }
-                if q == 0 {
+                if q == Qty(0) {
                     break;
                 }
                 budget = Some(b - u128::from(q) * u128::from(m.price));
@@ -410,7 +410,7 @@ impl RefBook {
                 price: m.price,
                 qty: q,
                 maker_done,
-                taker_done: left == 0,
+                taker_done: left == Qty(0),
             });
             self.last_price = Some(m.price);
             if maker_done {
