@@ -1,20 +1,12 @@
-//! One module per resource; each exposes `router()` and its handlers, merged in [`crate::app`].
+//! The routes, grouped by context; each exposes `router()` and its handlers, merged in [`crate::app`].
 
 pub mod admin_audit;
-pub mod admin_deposits;
-pub mod admin_ledger;
-pub mod admin_users;
-pub mod admin_withdrawals;
-pub mod api_keys;
 pub mod assets;
-pub mod auth;
-pub mod deposits;
+pub mod funding;
+pub mod identity;
 pub mod ops;
-pub mod staff;
-pub mod two_factor;
-pub mod users;
-pub mod wallet_history;
 pub mod wallets;
-pub mod webhooks;
-pub mod withdrawal_destinations;
-pub mod withdrawals;
+
+pub use self::funding::{admin_deposits, admin_withdrawals, deposits, webhooks, withdrawal_destinations, withdrawals};
+pub use self::identity::{admin_users, api_keys, auth, staff, two_factor, users};
+pub use self::wallets::{admin_ledger, history as wallet_history};
