@@ -2,11 +2,12 @@
 //! Swagger UI (assets embedded in the binary) at `/api`.
 
 use crate::error::ErrorCode;
-use crate::routes::wallet_history;
-use crate::routes::webhooks;
-use crate::routes::{admin_audit, admin_users, api_keys, assets, auth, ops, staff, two_factor, users};
-use crate::routes::{admin_deposits, admin_ledger, wallets};
-use crate::routes::{admin_withdrawals, deposits, withdrawal_destinations, withdrawals};
+use crate::routes::funding::{
+    admin_deposits, admin_withdrawals, deposits, webhooks, withdrawal_destinations, withdrawals,
+};
+use crate::routes::identity::{admin_users, api_keys, auth, staff, two_factor, users};
+use crate::routes::wallets::{admin_ledger, history as wallet_history, wallets};
+use crate::routes::{admin_audit, assets, ops};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 

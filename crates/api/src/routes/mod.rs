@@ -6,7 +6,3 @@ pub mod funding;
 pub mod identity;
 pub mod ops;
 pub mod wallets;
-
-pub use self::funding::{admin_deposits, admin_withdrawals, deposits, webhooks, withdrawal_destinations, withdrawals};
-pub use self::identity::{admin_users, api_keys, auth, staff, two_factor, users};
-pub use self::wallets::{admin_ledger, history as wallet_history};

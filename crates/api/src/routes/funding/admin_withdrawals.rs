@@ -7,11 +7,12 @@
 use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination;
 use crate::permission::{Permitted, WithdrawalsApprove};
-use crate::routes::wallets::short_text;
-use crate::routes::withdrawals::{WithdrawalView, parse_id, view, views};
+use crate::routes::funding::views::{WithdrawalView, view, views};
+use crate::routes::wallets::input::short_text;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};

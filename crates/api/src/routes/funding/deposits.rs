@@ -5,11 +5,11 @@
 use crate::auth::AuthUser;
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
+use crate::extract::parse_id;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::pagination;
-use crate::routes::wallets::views_with_assets;
-use crate::routes::webhooks::DepositView;
-use crate::routes::withdrawals::parse_id;
+use crate::routes::funding::views::DepositView;
+use crate::routes::wallets::views::views_with_assets;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;

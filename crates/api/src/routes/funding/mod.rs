@@ -3,7 +3,10 @@
 
 pub mod admin_deposits;
 pub mod admin_withdrawals;
+mod allow_list;
 pub mod deposits;
+mod destination;
+pub mod views;
 pub mod webhooks;
 pub mod withdrawal_destinations;
 pub mod withdrawals;

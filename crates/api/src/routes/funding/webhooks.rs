@@ -7,21 +7,19 @@ use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::parse_json;
-use crate::routes::wallets::{amount_in, movable_asset};
+use crate::routes::funding::views::DepositView;
+use crate::routes::wallets::input::{amount_in, movable_asset};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use identity::IdentityError;
-use ledger::{Asset, Deposit, DepositNotice, Movement};
-use money::Amount;
+use ledger::{DepositNotice, Movement};
 use platform::hmac_sha256;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 pub const PROVIDER_HEADER: &str = "x-provider";
 pub const SIGNATURE_HEADER: &str = "x-signature";
@@ -48,37 +46,6 @@ pub struct DepositNotificationBody {
     /// Confirmations the provider has seen so far.
     #[schema(example = 1)]
     pub confirmations: u32,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DepositView {
-    pub id: Uuid,
-    pub provider_tx_id: String,
-    /// `PENDING` (held: not yet available to the user) or `CONFIRMED` (credited and available).
-    #[schema(example = "PENDING")]
-    pub status: String,
-    pub confirmations: u32,
-    pub required_confirmations: u32,
-    #[schema(example = "BTC")]
-    pub asset: String,
-    #[schema(example = "0.25000000")]
-    pub amount: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl DepositView {
-    pub(crate) fn new(deposit: &Deposit, asset: &Asset) -> DepositView {
-        DepositView {
-            id: deposit.id,
-            provider_tx_id: deposit.provider_tx_id.clone(),
-            status: deposit.status.as_str().to_owned(),
-            confirmations: deposit.confirmations,
-            required_confirmations: deposit.required_confirmations,
-            asset: deposit.asset.to_string(),
-            amount: Amount::from_minor(deposit.amount, asset.precision).to_string(),
-            created_at: deposit.created_at,
-        }
-    }
 }
 
 /// A provider reports a deposit, or more confirmations of one. Signed, not signed in.

@@ -9,25 +9,25 @@
 
 use crate::auth::{AuthUser, Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination;
-use crate::routes::wallets::movable_asset;
-use crate::routes::withdrawals::{
-    CheckedDestination, DestinationBody, DestinationView, confirm_two_factor, destination, parse_id,
-};
+use crate::routes::funding::allow_list::fingerprint;
+use crate::routes::funding::destination::{DestinationBody, destination};
+use crate::routes::funding::views::DestinationView;
+use crate::routes::identity::two_factor_code::confirm_two_factor;
+use crate::routes::wallets::input::movable_asset;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestination, Screening};
-use ledger::{Asset, Destination, Movement};
+use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestination};
+use ledger::{Destination, Movement};
 use platform::crypto::SecretBox;
-use platform::hmac_sha256;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -139,61 +139,9 @@ fn cooldown(state: &AppState) -> Duration {
     Duration::seconds(state.config.withdrawal_destination_cooldown_secs.min(MONTH_SECS) as i64)
 }
 
-/// Keyed HMAC-SHA256 of a normalized destination. Keyed so the stored value cannot be checked against guessed
-/// addresses without the server's key; derived from the data-encryption key under its own label, so no second
-/// secret has to be provisioned and the fingerprint is no use as a MAC for anything else.
-pub(crate) fn fingerprint(state: &AppState, normalized: &str) -> String {
-    hmac_sha256::sign_hex(
-        state.keys.data_encryption_key.expose(),
-        &[b"bourse withdrawal-destination fingerprint v1\n", normalized.as_bytes()],
-    )
-}
-
 /// Binds a sealed saved destination to its row and owner.
 fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
     format!("withdrawal-allowlist-destination:{id}:{user}").into_bytes()
-}
-
-/// Refuses a withdrawal the caller's allow-list does not allow: 403 code 2004 naming `destination`. The ledger
-/// audits the refusal; nothing else is written.
-pub(crate) async fn allow_listed(
-    state: &AppState,
-    user: Uuid,
-    asset: &Asset,
-    checked: &CheckedDestination,
-    movement: Movement<'_>,
-) -> Result<(), ApiError> {
-    let screening = state
-        .ledger
-        .screen_withdrawal_destination(
-            user,
-            &asset.code,
-            &fingerprint(state, &checked.normalized),
-            &checked.masked,
-            movement,
-        )
-        .await?;
-    match screening {
-        Screening::NotRequired | Screening::Allowed(_) => Ok(()),
-        Screening::NotSaved => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!(
-                "Your withdrawal allow-list is on and this destination is not saved for {}: save it at \
-                 /v1/wallets/withdrawal-destinations; it can be used once its cool-down has passed.",
-                asset.code
-            ),
-        )
-        .with_details(json!({ "field": "destination", "reason": "not_allow_listed" }))),
-        Screening::CoolingDown { usable_from } => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!("This saved destination is still in its cool-down; it can be used from {usable_from}."),
-        )
-        .with_details(json!({
-            "field": "destination",
-            "reason": "cooling_down",
-            "usable_from": usable_from,
-        }))),
-    }
 }
 
 fn label(label: Option<String>) -> Result<Option<String>, ApiError> {

@@ -5,12 +5,16 @@
 
 use crate::auth::{AuthUser, Client};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::middleware::idempotency;
 use crate::pagination;
-use crate::routes::wallets::{amount_in, movable_asset, views_with_assets};
-use crate::routes::withdrawal_destinations::allow_listed;
+use crate::routes::funding::allow_list::allow_listed;
+use crate::routes::funding::destination::{CheckedDestination, DestinationBody, destination};
+use crate::routes::funding::views::{WithdrawalView, view, views};
+use crate::routes::identity::two_factor_code::confirm_two_factor;
+use crate::routes::wallets::input::{amount_in, movable_asset};
 use crate::state::AppState;
 use crate::withdrawal_rules::rules_for;
 use axum::extract::State;
@@ -18,16 +22,12 @@ use axum::http::StatusCode;
 use axum::middleware::from_fn;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use ledger::{Asset, AssetKind, Decision, Destination, Movement, Withdrawal, WithdrawalRequest};
+use ledger::{Decision, Destination, Movement, WithdrawalRequest};
 use money::Amount;
 use platform::crypto::SecretBox;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-const MAX_NAME_CHARS: usize = 140;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,21 +39,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/wallets/withdrawals/{id}", get(get_withdrawal))
         .route("/v1/wallets/withdrawals/{id}/cancel", post(cancel_withdrawal))
-}
-
-/// Where the money goes: `{ "address" }` for a crypto asset, `{ "iban", "name" }` for a fiat one.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DestinationBody {
-    /// Crypto assets: the address, 8 to 128 letters and digits.
-    #[schema(example = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh")]
-    pub address: Option<String>,
-    /// Fiat assets: the account's IBAN (spaces allowed), checked with its mod-97 check digits.
-    #[schema(example = "DE89 3704 0044 0532 0130 00")]
-    pub iban: Option<String>,
-    /// Fiat assets: the account holder, at most 140 characters.
-    #[schema(example = "Alice Example")]
-    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -70,169 +55,9 @@ pub struct WithdrawalBody {
     pub code: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DestinationView {
-    /// `crypto` or `bank`.
-    #[schema(example = "crypto")]
-    pub kind: String,
-    /// The last 4 characters only; the full destination is never returned.
-    #[schema(example = "…0wlh")]
-    pub masked: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WithdrawalView {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    #[schema(example = "BTC")]
-    pub asset: String,
-    #[schema(example = "0.50000000")]
-    pub amount: String,
-    #[schema(example = "0.00010000")]
-    pub fee: String,
-    /// `amount + fee`: what leaves the wallet (held while PENDING).
-    #[schema(example = "0.50010000")]
-    pub total: String,
-    pub destination: DestinationView,
-    /// `PENDING`, `APPROVED`, `COMPLETED`, `REJECTED` or `CANCELLED`.
-    #[schema(example = "PENDING")]
-    pub status: String,
-    /// Staff's reason for a rejection.
-    pub reason: Option<String>,
-    /// The transaction id or payout reference of a COMPLETED withdrawal.
-    pub payout_reference: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl WithdrawalView {
-    pub(crate) fn new(w: &Withdrawal, asset: &Asset) -> WithdrawalView {
-        let amount = |minor| Amount::from_minor(minor, asset.precision).to_string();
-        WithdrawalView {
-            id: w.id,
-            user_id: w.user,
-            asset: w.asset.to_string(),
-            amount: amount(w.amount),
-            fee: amount(w.fee),
-            total: amount(w.amount.saturating_add(w.fee)),
-            destination: DestinationView {
-                kind: w.destination.kind.clone(),
-                masked: w.destination.masked.clone(),
-            },
-            status: w.status.as_str().to_owned(),
-            reason: w.reason.clone(),
-            payout_reference: w.payout_reference.clone(),
-            created_at: w.created_at,
-            updated_at: w.updated_at,
-        }
-    }
-}
-
-/// Views of `items`, each asset looked up once.
-pub(crate) async fn views(state: &AppState, items: &[Withdrawal]) -> Result<Vec<WithdrawalView>, ApiError> {
-    views_with_assets(state, items, |w| w.asset, WithdrawalView::new).await
-}
-
-pub(crate) async fn view(state: &AppState, w: &Withdrawal) -> Result<WithdrawalView, ApiError> {
-    let asset = state.assets.get(&w.asset).await?;
-    Ok(WithdrawalView::new(w, &asset))
-}
-
-pub(crate) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::invalid_field("id", "must be a UUID"))
-}
-
 /// Binds a sealed destination to its withdrawal and owner, so it cannot be moved to another row.
 fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
     format!("withdrawal-destination:{id}:{user}").into_bytes()
-}
-
-/// A destination checked against its asset's kind.
-pub(crate) struct CheckedDestination {
-    /// What is sealed.
-    pub plain: serde_json::Value,
-    /// `crypto` or `bank`.
-    pub kind: &'static str,
-    pub masked: String,
-    /// The canonical text two spellings of one destination share (IBAN spacing and case, the holder's name's
-    /// case and spacing), which the allow-list fingerprints.
-    pub normalized: String,
-}
-
-/// The destination checked against the asset's kind.
-pub(crate) fn destination(body: DestinationBody, asset: &Asset) -> Result<CheckedDestination, ApiError> {
-    let bad = |reason: &str| ApiError::invalid_field("destination", reason);
-    let last4 = |text: &str| {
-        let chars: Vec<char> = text.chars().collect();
-        format!("…{}", chars[chars.len().saturating_sub(4)..].iter().collect::<String>())
-    };
-    match asset.kind {
-        AssetKind::Crypto => {
-            let (Some(address), None, None) = (body.address, body.iban, body.name) else {
-                return Err(bad("a crypto withdrawal takes exactly { \"address\" }"));
-            };
-            let address = address.trim().to_owned();
-            if !(8..=128).contains(&address.len()) || !address.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(bad("address must be 8 to 128 letters and digits"));
-            }
-            Ok(CheckedDestination {
-                masked: last4(&address),
-                normalized: format!("crypto\n{address}"),
-                plain: json!({ "address": address }),
-                kind: "crypto",
-            })
-        }
-        AssetKind::Fiat => {
-            let (None, Some(iban), Some(name)) = (body.address, body.iban, body.name) else {
-                return Err(bad("a fiat withdrawal takes exactly { \"iban\", \"name\" }"));
-            };
-            let iban: String = iban
-                .chars()
-                .filter(|c| *c != ' ')
-                .collect::<String>()
-                .to_ascii_uppercase();
-            if !valid_iban(&iban) {
-                return Err(bad("iban is not a valid IBAN"));
-            }
-            let name = name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-                return Err(bad("name must be 1 to 140 characters without control characters"));
-            }
-            let holder = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-            Ok(CheckedDestination {
-                masked: last4(&iban),
-                normalized: format!("bank\n{iban}\n{holder}"),
-                plain: json!({ "iban": iban, "name": name }),
-                kind: "bank",
-            })
-        }
-    }
-}
-
-/// ISO 13616: 15 to 34 characters, a country code, two check digits, letters and digits; mod 97 equals 1.
-fn valid_iban(iban: &str) -> bool {
-    let bytes = iban.as_bytes();
-    if !(15..=34).contains(&bytes.len())
-        || !bytes[..2].iter().all(u8::is_ascii_uppercase)
-        || !bytes[2..4].iter().all(u8::is_ascii_digit)
-        || !bytes.iter().all(u8::is_ascii_alphanumeric)
-    {
-        return false;
-    }
-    let mut remainder: u32 = 0;
-    for b in bytes[4..].iter().chain(&bytes[..4]) {
-        let value = if b.is_ascii_digit() {
-            u32::from(b - b'0')
-        } else {
-            u32::from(b - b'A') + 10
-        };
-        remainder = if value >= 10 {
-            (remainder * 100 + value) % 97
-        } else {
-            (remainder * 10 + value) % 97
-        };
-    }
-    remainder == 1
 }
 
 /// Ask to withdraw money off the platform.
@@ -301,23 +126,6 @@ pub async fn create_withdrawal(
     let withdrawal = state.ledger.request_withdrawal(request, movement).await?;
     state.wake_relay();
     Ok((StatusCode::CREATED, ok(WithdrawalView::new(&withdrawal, &asset))))
-}
-
-/// When the caller has 2FA on, `code` must be a current, unused TOTP code.
-pub(crate) async fn confirm_two_factor(state: &AppState, user: Uuid, code: Option<String>) -> Result<(), ApiError> {
-    if !state.two_factor.is_enabled(user).await? {
-        return Ok(());
-    }
-    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
-        return Err(ApiError::new(
-            ErrorCode::TwoFactorRequired,
-            "Two-factor authentication is on: send a current code as `code`.",
-        ));
-    };
-    if !state.two_factor.confirm_code(user, code.trim()).await? {
-        return Err(ApiError::invalid_field("code", "is wrong or was already used"));
-    }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -415,17 +223,4 @@ pub async fn cancel_withdrawal(
         .await?;
     state.wake_relay();
     Ok(ok(view(&state, &withdrawal).await?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::valid_iban;
-
-    #[test]
-    fn iban_check_digits() {
-        assert!(valid_iban("DE89370400440532013000"));
-        assert!(valid_iban("GB82WEST12345698765432"));
-        assert!(!valid_iban("DE89370400440532013001"));
-        assert!(!valid_iban("DE8937"));
-    }
 }

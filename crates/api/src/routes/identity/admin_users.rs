@@ -6,7 +6,8 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::pagination;
 use crate::permission::{Permitted, StaffManage, UsersRead, UsersSuspend};
-use crate::routes::users::UserView;
+use crate::routes::identity::schemas::RoleName;
+use crate::routes::identity::schemas::UserView;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::{get, post, put};
@@ -25,24 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/users/{id}/suspend", post(suspend_user))
         .route("/v1/admin/users/{id}/unsuspend", post(unsuspend_user))
         .route("/v1/admin/users/{id}/role", put(change_role))
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum RoleName {
-    Customer,
-    Teller,
-    Admin,
-}
-
-impl From<RoleName> for Role {
-    fn from(role: RoleName) -> Role {
-        match role {
-            RoleName::Customer => Role::Customer,
-            RoleName::Teller => Role::Teller,
-            RoleName::Admin => Role::Admin,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

@@ -4,14 +4,14 @@ use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
-use crate::routes::users::UserView;
+use crate::routes::identity::schemas::{TokenPair, UserView};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use identity::{Credentials, IssuedTokens, NewAccount, Session};
+use identity::{Credentials, NewAccount, Session};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -67,32 +67,6 @@ pub struct LoginRequest {
     #[schema(example = "alice@example.com")]
     pub email: String,
     pub password: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenPair {
-    /// A JWT for `Authorization: Bearer …`.
-    pub access_token: String,
-    /// Single use: exchange it at `/v1/auth/refresh` for a new pair.
-    pub refresh_token: String,
-    /// Seconds until the access token expires.
-    #[schema(example = 900)]
-    pub expires_in: i64,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    pub session_id: Uuid,
-}
-
-impl From<IssuedTokens> for TokenPair {
-    fn from(t: IssuedTokens) -> Self {
-        TokenPair {
-            access_token: t.access_token,
-            refresh_token: t.refresh_token,
-            expires_in: t.expires_in,
-            token_type: "Bearer",
-            session_id: t.session_id,
-        }
-    }
 }
 
 /// Log in with email and password.

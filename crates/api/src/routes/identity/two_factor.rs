@@ -5,7 +5,7 @@ use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::routes::auth::TokenPair;
+use crate::routes::identity::schemas::TokenPair;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;

@@ -4,54 +4,19 @@ use crate::auth::{AuthUser, Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::routes::identity::schemas::UserView;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
-use identity::{ProfileChange, User};
+use identity::ProfileChange;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/users/me", get(me).patch(update_me))
         .route("/v1/users/me/password", post(change_password))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: Uuid,
-    #[schema(example = "alice@example.com")]
-    pub email: String,
-    pub full_name: String,
-    /// CUSTOMER, TELLER or ADMIN.
-    #[schema(example = "CUSTOMER")]
-    pub role: &'static str,
-    /// ACTIVE or SUSPENDED.
-    #[schema(example = "ACTIVE")]
-    pub status: &'static str,
-    /// Rate-limit tier: BASIC or PRO.
-    #[schema(example = "BASIC")]
-    pub tier: &'static str,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(user: User) -> Self {
-        UserView {
-            id: user.id,
-            email: user.email.to_string(),
-            full_name: user.full_name,
-            role: user.role.as_str(),
-            status: user.status.as_str(),
-            tier: user.tier.as_str(),
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-        }
-    }
 }
 
 /// The caller's account.

@@ -3,8 +3,8 @@
 
 pub mod admin_ledger;
 pub mod history;
+pub mod input;
+pub mod views;
 // The context is named after its main resource, as its URLs are.
 #[allow(clippy::module_inception)]
-mod wallets;
-
-pub use self::wallets::*;
+pub mod wallets;
