@@ -27,6 +27,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(Debug, thiserror::Error)]
@@ -229,28 +230,18 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     let rate_limits = state.rate_limits.clone();
     let api_key_state = state.clone();
     let idempotency_state = state.clone();
-    Router::new()
+    let (routes, doc) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(routes::identity::router())
+        .merge(routes::wallets::router())
+        .merge(routes::funding::router())
         .merge(routes::assets::router())
-        .merge(routes::wallets::wallets::router())
-        .merge(routes::wallets::history::router())
-        .merge(routes::funding::withdrawals::router())
-        .merge(routes::funding::deposits::router())
-        .merge(routes::funding::withdrawal_destinations::router())
-        .merge(routes::funding::admin_withdrawals::router())
-        .merge(routes::funding::admin_deposits::router())
-        .merge(routes::funding::webhooks::router())
-        .merge(routes::wallets::admin_ledger::router())
-        .merge(routes::identity::auth::router())
-        .merge(routes::identity::two_factor::router())
-        .merge(routes::identity::staff::router())
-        .merge(routes::identity::admin_users::router())
         .merge(routes::admin_audit::router())
-        .merge(routes::identity::users::router())
-        .merge(routes::identity::api_keys::router())
         .merge(routes::ops::router())
+        .split_for_parts();
+    routes
         .merge(extra)
         .with_state(state)
-        .merge(SwaggerUi::new("/api").url("/api/openapi.json", openapi::document()))
+        .merge(SwaggerUi::new("/api").url("/api/openapi.json", doc))
         .route_layer(from_fn_with_state(api_key_state, api_key::layer))
         .route_layer(from_fn(metrics::record_route))
         // The idempotency layer is applied per route, where no state value is at hand; it finds the state here.

@@ -1,4 +1,5 @@
-//! The routes, grouped by context; each exposes `router()` and its handlers, merged in [`crate::app`].
+//! The routes, one module per context. Each context's `router()` lists its routes (`routes!`: path, method and
+//! OpenAPI operation come from the handler's `#[utoipa::path]`); [`crate::app`] merges one router per context.
 
 pub mod admin_audit;
 pub mod assets;

@@ -1,27 +1,29 @@
 //! Operational routes outside `/v1`: liveness, readiness and Prometheus metrics.
 
-use crate::envelope::{Envelope, ErrorEnvelope, ok};
+use crate::envelope::{Envelope, ok};
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::answers::Unavailable;
 use crate::state::AppState;
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every route of the context; a new route is one more line here.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
 
 const PROBE_DEADLINE: Duration = Duration::from_secs(2);
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -33,7 +35,9 @@ pub struct Health {
 
 /// Liveness: the process is up and serving.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Alive", body = Envelope<Health>)))]
+    responses(
+        (status = 200, description = "Alive", body = Envelope<Health>),
+    ))]
 pub async fn healthz() -> Json<Envelope<Health>> {
     ok(Health {
         status: "ok",
@@ -53,7 +57,7 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Every dependency answers", body = Envelope<Readiness>),
-        (status = 503, description = "A dependency does not answer (code 5030); `details` names it", body = ErrorEnvelope),
+        Unavailable,
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readiness>>, ApiError> {
     let mut checks = BTreeMap::new();
@@ -94,7 +98,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
 
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+    responses(
+        (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+    ))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.db.pool_stats();
     let backend = state.db.backend().name();

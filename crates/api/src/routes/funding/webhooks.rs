@@ -7,13 +7,13 @@ use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::parse_json;
+use crate::openapi::answers::{BadInput, RateLimited, TooLarge};
 use crate::routes::funding::views::DepositView;
 use crate::routes::wallets::input::{amount_in, movable_asset};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
 use bytes::Bytes;
 use identity::IdentityError;
 use ledger::{DepositNotice, Movement};
@@ -24,10 +24,6 @@ use utoipa::ToSchema;
 pub const PROVIDER_HEADER: &str = "x-provider";
 pub const SIGNATURE_HEADER: &str = "x-signature";
 const MAX_PROVIDER_TX_ID_CHARS: usize = 128;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/webhooks/deposits", post(deposit_notification))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,9 +54,8 @@ pub struct DepositNotificationBody {
     request_body = DepositNotificationBody,
     responses(
         (status = 200, description = "The deposit as it now stands; a repeat answers the same", body = Envelope<DepositView>),
-        (status = 400, description = "Bad input (code 1000, `details.field` names it)", body = ErrorEnvelope),
+        BadInput, TooLarge, RateLimited,
         (status = 401, description = "Unknown provider, or missing or wrong signature (code 2001); nothing written", body = ErrorEnvelope),
-        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
         (status = 409, description = "The provider transaction was notified before with another user, asset or amount (code 3002)", body = ErrorEnvelope),
     )
 )]

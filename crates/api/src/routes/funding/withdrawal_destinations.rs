@@ -12,6 +12,7 @@ use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::answers::{All, BadInput, CodeMissing, JsonBody, NotFound, SignedIn, SignedInSession};
 use crate::pagination;
 use crate::routes::funding::allow_list::fingerprint;
 use crate::routes::funding::destination::{DestinationBody, destination};
@@ -19,10 +20,9 @@ use crate::routes::funding::views::DestinationView;
 use crate::routes::identity::two_factor_code::confirm_two_factor;
 use crate::routes::wallets::input::movable_asset;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestination};
 use ledger::{Destination, Movement};
@@ -32,19 +32,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 const MAX_LABEL_CHARS: usize = 64;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/wallets/withdrawal-destinations",
-            get(list_destinations).post(add_destination),
-        )
-        .route(
-            "/v1/wallets/withdrawal-destinations/settings",
-            get(get_settings).put(put_settings),
-        )
-        .route("/v1/wallets/withdrawal-destinations/{id}", delete(delete_destination))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -165,8 +152,7 @@ fn label(label: Option<String>) -> Result<Option<String>, ApiError> {
     params(DestinationsQuery),
     responses(
         (status = 200, description = "A page of the caller's saved destinations, masked", body = Envelope<Page<SavedDestinationView>>),
-        (status = 400, description = "Bad `limit` or `cursor` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn, BadInput,
     )
 )]
 pub async fn list_destinations(
@@ -192,8 +178,7 @@ pub async fn list_destinations(
     request_body = SaveDestinationBody,
     responses(
         (status = 201, description = "The saved destination, masked, with `usable_from`", body = Envelope<SavedDestinationView>),
-        (status = 400, description = "Bad input (code 1000, `details.field`: `asset` unknown or disabled, `destination` not valid for the asset's kind, `label` too long, `code` wrong)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
+        All<(SignedInSession, CodeMissing, JsonBody)>,
         (status = 403, description = "Called with an API key (code 2004), or 100 destinations are already saved (code 1004)", body = ErrorEnvelope),
         (status = 409, description = "This destination is already saved for this asset (code 3002)", body = ErrorEnvelope),
     )
@@ -248,10 +233,7 @@ pub async fn add_destination(
     params(("id" = Uuid, Path, description = "The saved destination's id")),
     responses(
         (status = 200, description = "The deleted destination", body = Envelope<SavedDestinationView>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such destination of the caller's (code 3001)", body = ErrorEnvelope),
+        SignedInSession, BadInput, NotFound,
     )
 )]
 pub async fn delete_destination(
@@ -282,7 +264,7 @@ pub async fn delete_destination(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The mode now", body = Envelope<AllowListView>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn,
     )
 )]
 pub async fn get_settings(
@@ -300,9 +282,7 @@ pub async fn get_settings(
     request_body = AllowListBody,
     responses(
         (status = 200, description = "The mode now; after a switch-off request `enabled` is still true and `disables_at` says when it goes off", body = Envelope<AllowListView>),
-        (status = 400, description = "Bad input (code 1000), or a wrong `code` (code 1000, `details.field` = `code`)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001), or switching off with 2FA on and no `code` (code 2003)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
+        All<(SignedInSession, CodeMissing, JsonBody)>,
     )
 )]
 pub async fn put_settings(

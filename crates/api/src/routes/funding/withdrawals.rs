@@ -8,7 +8,10 @@ use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::middleware::idempotency;
+use crate::middleware::idempotency::IdempotencyKey;
+use crate::openapi::answers::{
+    All, BadInput, CodeMissing, IdempotencyConflict, InsufficientFunds, JsonBody, NotFound, SignedIn,
+};
 use crate::pagination;
 use crate::routes::funding::allow_list::allow_listed;
 use crate::routes::funding::destination::{CheckedDestination, DestinationBody, destination};
@@ -17,29 +20,15 @@ use crate::routes::identity::two_factor_code::confirm_two_factor;
 use crate::routes::wallets::input::{amount_in, movable_asset};
 use crate::state::AppState;
 use crate::withdrawal_rules::rules_for;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::from_fn;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use ledger::{Decision, Destination, Movement, WithdrawalRequest};
 use money::Amount;
 use platform::crypto::SecretBox;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/wallets/withdrawals",
-            post(create_withdrawal)
-                .route_layer(from_fn(idempotency::layer))
-                .get(list_withdrawals),
-        )
-        .route("/v1/wallets/withdrawals/{id}", get(get_withdrawal))
-        .route("/v1/wallets/withdrawals/{id}/cancel", post(cancel_withdrawal))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,14 +53,12 @@ fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
 #[utoipa::path(
     post, path = "/v1/wallets/withdrawals", tag = "wallets",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "Required: a retry with the same key and body returns the first answer and holds nothing twice")),
+    params(IdempotencyKey),
     request_body = WithdrawalBody,
     responses(
         (status = 201, description = "The PENDING withdrawal; `amount + fee` is now locked", body = Envelope<WithdrawalView>),
-        (status = 400, description = "Bad input or below the minimum (code 1000, `details.field` names it: `amount`, `destination`, `code`), or not enough money for amount and fee (code 1001)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
+        All<(SignedIn, CodeMissing, JsonBody, InsufficientFunds, IdempotencyConflict)>,
         (status = 403, description = "Over the asset's 24 h withdrawal limit (code 1004); or the caller's allow-list mode is on and the destination is not a saved one of this asset, or its cool-down has not passed (code 2004 FORBIDDEN, `details.field` = `destination`, `details.reason` = `not_allow_listed` or `cooling_down` with `details.usable_from`); nothing is held", body = ErrorEnvelope),
-        (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
     )
 )]
 pub async fn create_withdrawal(
@@ -145,8 +132,7 @@ pub struct WithdrawalsQuery {
     params(WithdrawalsQuery),
     responses(
         (status = 200, description = "A page of the caller's withdrawals", body = Envelope<Page<WithdrawalView>>),
-        (status = 400, description = "Bad `limit` or `cursor` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn, BadInput,
     )
 )]
 pub async fn list_withdrawals(
@@ -171,9 +157,7 @@ pub async fn list_withdrawals(
     params(("id" = Uuid, Path, description = "The withdrawal id")),
     responses(
         (status = 200, description = "The withdrawal", body = Envelope<WithdrawalView>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 404, description = "No such withdrawal of the caller's (code 3001)", body = ErrorEnvelope),
+        SignedIn, BadInput, NotFound,
     )
 )]
 pub async fn get_withdrawal(
@@ -198,9 +182,7 @@ pub async fn get_withdrawal(
     params(("id" = Uuid, Path, description = "The withdrawal id")),
     responses(
         (status = 200, description = "The CANCELLED withdrawal", body = Envelope<WithdrawalView>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 404, description = "No such withdrawal of the caller's (code 3001)", body = ErrorEnvelope),
+        SignedIn, BadInput, NotFound,
         (status = 409, description = "Not PENDING any more (code 3002)", body = ErrorEnvelope),
     )
 )]

@@ -2,34 +2,23 @@
 //! `POST /v1/wallets/transfers`, money from one user's wallet to another's.
 
 use crate::auth::{AuthUser, Client};
-use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::envelope::{Envelope, Page, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::middleware::idempotency;
+use crate::middleware::idempotency::IdempotencyKey;
+use crate::openapi::answers::{All, IdempotencyConflict, InsufficientFunds, JsonBody, NotFound, SignedIn};
 use crate::routes::wallets::input::{amount_in, movable_asset, short_text};
 use crate::routes::wallets::views::TransferView;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::from_fn;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use identity::IdentityError;
 use ledger::{Balance, Movement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 const MAX_MEMO_CHARS: usize = 140;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/wallets", get(list_wallets))
-        .route("/v1/wallet/balance", get(wallet_balance))
-        .route(
-            "/v1/wallets/transfers",
-            post(create_transfer).route_layer(from_fn(idempotency::layer)),
-        )
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BalanceView {
@@ -67,7 +56,7 @@ impl From<Balance> for BalanceView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every wallet of the caller, in asset order, in one page", body = Envelope<Page<BalanceView>>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn,
     )
 )]
 pub async fn list_wallets(
@@ -87,7 +76,7 @@ pub async fn list_wallets(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every wallet of the caller, in asset order, in one page", body = Envelope<Page<BalanceView>>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn,
     )
 )]
 pub async fn wallet_balance(
@@ -117,14 +106,11 @@ pub struct TransferRequestBody {
 #[utoipa::path(
     post, path = "/v1/wallets/transfers", tag = "wallets",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "Required: a retry with the same key and body returns the first answer and moves nothing twice")),
+    params(IdempotencyKey),
     request_body = TransferRequestBody,
     responses(
         (status = 201, description = "The applied transfer", body = Envelope<TransferView>),
-        (status = 400, description = "Bad input (code 1000, `details.field` names it) or not enough money (code 1001)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
-        (status = 404, description = "No such recipient (code 3001)", body = ErrorEnvelope),
+        All<(SignedIn, JsonBody, InsufficientFunds, IdempotencyConflict, NotFound)>,
     )
 )]
 pub async fn create_transfer(
