@@ -568,17 +568,17 @@ async fn a_user_holds_at_most_twenty_live_keys_and_lists_them_in_pages() {
 fn the_readme_example_is_true() {
     let readme = include_str!("../../../../README.md");
     let secret = "3f1c8e2a9b7d4f60a5e1c3b2d4f6a8b0c2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2";
-    let body = r#"{"market":"BTC-USD","side":"buy","quantity":"0.5"}"#;
-    let expected = "33d4b7d56ac1f631db6aced39e6fb5f2a223c4175b23d9cac00c2e35a7bfa63c";
+    let body = r#"{"to":"bob@example.com","asset":"USD","amount":"25.00"}"#;
+    let expected = "0f82076a30ac5211285a0fcff16afca29becee6b9dcbe618a6001357406fb03d";
     let computed = signature(
         secret,
         "1767225600000",
         "POST",
-        "/v1/orders?dry_run=true",
+        "/v1/wallets/transfers",
         body.as_bytes(),
     );
     assert_eq!(computed, expected);
-    for part in [secret, body, expected, "1767225600000", "/v1/orders?dry_run=true"] {
+    for part in [secret, body, expected, "1767225600000", "/v1/wallets/transfers"] {
         assert!(readme.contains(part), "README.md shows {part}");
     }
     assert_eq!(
@@ -586,7 +586,7 @@ fn the_readme_example_is_true() {
             secret,
             "1767225600000",
             "POST",
-            "/v1/orders?dry_run=true",
+            "/v1/wallets/transfers",
             body.as_bytes()
         ),
         expected
