@@ -7,8 +7,7 @@
 use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
-use crate::extract::parse_id;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
 use crate::openapi::answers::{BadInput, JsonBody, NotFound, Staff};
 use crate::pagination;
 use crate::permission::{Permitted, WithdrawalsApprove};

@@ -5,8 +5,7 @@
 use crate::auth::AuthUser;
 use crate::envelope::{Envelope, Page, ok};
 use crate::error::ApiError;
-use crate::extract::parse_id;
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiPath, ApiQuery, parse_id};
 use crate::openapi::answers::{BadInput, NotFound, SignedIn};
 use crate::pagination;
 use crate::routes::funding::views::DepositView;

@@ -10,8 +10,7 @@
 use crate::auth::{AuthUser, Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
-use crate::extract::parse_id;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
 use crate::openapi::answers::{All, BadInput, CodeMissing, JsonBody, NotFound, SignedIn, SignedInSession};
 use crate::pagination;
 use crate::routes::funding::allow_list::fingerprint;

@@ -6,8 +6,7 @@
 use crate::auth::{AuthUser, Client};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
-use crate::extract::parse_id;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
 use crate::middleware::idempotency::IdempotencyKey;
 use crate::openapi::answers::{
     All, BadInput, CodeMissing, IdempotencyConflict, InsufficientFunds, JsonBody, NotFound, SignedIn,
