@@ -2,11 +2,11 @@
 //! `POST /v1/wallets/transfers`, money from one user's wallet to another's.
 
 use crate::auth::{AuthUser, Client};
-use crate::envelope::{Envelope, Page, ok};
+use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::middleware::idempotency::IdempotencyKey;
-use crate::openapi::answers::{All, IdempotencyConflict, InsufficientFunds, JsonBody, NotFound, SignedIn};
+use crate::middleware::idempotency;
+use crate::openapi::answers::{All, IdempotencyConflict, InsufficientFunds, JsonBody, SignedIn};
 use crate::routes::wallets::input::{amount_in, movable_asset, short_text};
 use crate::routes::wallets::views::TransferView;
 use crate::state::AppState;
@@ -106,11 +106,12 @@ pub struct TransferRequestBody {
 #[utoipa::path(
     post, path = "/v1/wallets/transfers", tag = "wallets",
     security(("bearer" = [])),
-    params(IdempotencyKey),
+    params(idempotency::IdempotencyKey),
     request_body = TransferRequestBody,
     responses(
         (status = 201, description = "The applied transfer", body = Envelope<TransferView>),
-        All<(SignedIn, JsonBody, InsufficientFunds, IdempotencyConflict, NotFound)>,
+        All<(SignedIn, JsonBody, InsufficientFunds, IdempotencyConflict)>,
+        (status = 404, description = "No such recipient (code 3001)", body = ErrorEnvelope),
     )
 )]
 pub async fn create_transfer(
