@@ -28,6 +28,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(Debug, thiserror::Error)]
@@ -254,28 +255,18 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     let rate_limits = state.rate_limits.clone();
     let api_key_state = state.clone();
     let idempotency_state = state.clone();
-    Router::new()
-        .merge(routes::assets::router())
+    let (routes, doc) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(routes::identity::router())
         .merge(routes::wallets::router())
-        .merge(routes::wallet_history::router())
-        .merge(routes::withdrawals::router())
-        .merge(routes::deposits::router())
-        .merge(routes::withdrawal_destinations::router())
-        .merge(routes::admin_withdrawals::router())
-        .merge(routes::admin_deposits::router())
-        .merge(routes::webhooks::router())
-        .merge(routes::admin_ledger::router())
-        .merge(routes::auth::router())
-        .merge(routes::two_factor::router())
-        .merge(routes::staff::router())
-        .merge(routes::admin_users::router())
+        .merge(routes::funding::router())
+        .merge(routes::assets::router())
         .merge(routes::admin_audit::router())
-        .merge(routes::users::router())
-        .merge(routes::api_keys::router())
         .merge(routes::ops::router())
+        .split_for_parts();
+    routes
         .merge(extra)
         .with_state(state)
-        .merge(SwaggerUi::new("/api").url("/api/openapi.json", openapi::document()))
+        .merge(SwaggerUi::new("/api").url("/api/openapi.json", doc))
         .route_layer(from_fn_with_state(api_key_state, api_key::layer))
         .route_layer(from_fn(metrics::record_route))
         // The idempotency layer is applied per route, where no state value is at hand; it finds the state here.

@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 /// A JSON request body. Requires `Content-Type: application/json` (415 otherwise), respects the body limit
 /// (413), and reports malformed JSON, wrong types, missing and unknown fields as 400 code 1000 with the field.
@@ -141,6 +142,11 @@ where
             .map(|axum::extract::Path(value)| ApiPath(value))
             .map_err(|rejection: PathRejection| ApiError::invalid_field("path", rejection.body_text()))
     }
+}
+
+/// A path id that must be a UUID, else 400 naming `id`.
+pub(crate) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::invalid_field("id", "must be a UUID"))
 }
 
 #[cfg(test)]

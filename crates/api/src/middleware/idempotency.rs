@@ -4,11 +4,10 @@
 //! # Applying it to a route (one line)
 //!
 //! ```text
-//! use axum::middleware::from_fn;
-//! Router::new().route("/v1/wallets/transfers", post(transfer).route_layer(from_fn(idempotency::layer)))
+//! OpenApiRouter::new().routes(routes!(wallets::create_transfer).map(idempotency::required))
 //! ```
 //!
-//! and, in the handler's `#[utoipa::path]`, `params(("Idempotency-Key" = String, Header, description = "..."))`.
+//! and, in the handler's `#[utoipa::path]`, `params(IdempotencyKey)` and the answer `IdempotencyConflict`.
 //! The layer finds [`AppState`] in the request's extensions (put there once in `app.rs`), so a route needs no
 //! state value to opt in, and a test route mounted through `BuildOptions::extra_routes` can use it too.
 //!
@@ -46,8 +45,9 @@ use axum::Extension;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
 use chrono::{DateTime, Utc};
 use platform::{Db, DbError};
 use serde_json::json;
@@ -56,6 +56,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 use tracing::Instrument;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 pub const HEADER: &str = "idempotency-key";
@@ -71,6 +72,20 @@ const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
 pub const PURGE_EVERY: u64 = 256;
 
 static STORED: AtomicU64 = AtomicU64::new(0);
+
+/// The header as the OpenAPI document shows it on a route that requires it.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// Required: a retry with the same key and body returns the first answer and moves or holds nothing twice.
+    #[param(rename = "Idempotency-Key")]
+    pub key: String,
+}
+
+/// `route` with the key required: only the methods it already has, not the 405 it answers for others.
+pub fn required(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.route_layer(from_fn(layer))
+}
 
 /// The middleware; see the module docs for how a route opts in.
 pub async fn layer(Extension(state): Extension<AppState>, request: Request, next: Next) -> Response {

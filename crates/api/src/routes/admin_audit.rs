@@ -1,25 +1,28 @@
 //! `GET /v1/admin/audit`: the append-only audit log, newest first.
 
-use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::envelope::{Envelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::openapi::answers::{BadInput, Staff};
 use crate::pagination;
 use crate::permission::{AuditRead, Permitted};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use platform::audit::{self, AuditEntry, AuditFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-const MAX_TEXT: usize = 200;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/admin/audit", get(list_audit))
+/// Every route of the context; a new route is one more line here.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit))
 }
+
+const MAX_TEXT: usize = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -88,8 +91,7 @@ fn bounded(field: &str, value: Option<String>) -> Result<Option<String>, ApiErro
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit records", body = Envelope<Page<AuditView>>),
-        (status = 400, description = "Bad query parameter (code 1000)", body = ErrorEnvelope),
-        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+        Staff, BadInput,
     ))]
 pub async fn list_audit(
     State(state): State<AppState>,

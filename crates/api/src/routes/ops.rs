@@ -4,24 +4,25 @@ use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every route of the context; a new route is one more line here.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
 
 const PROBE_DEADLINE: Duration = Duration::from_secs(2);
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -33,7 +34,9 @@ pub struct Health {
 
 /// Liveness: the process is up and serving.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Alive", body = Envelope<Health>)))]
+    responses(
+        (status = 200, description = "Alive", body = Envelope<Health>),
+    ))]
 pub async fn healthz() -> Json<Envelope<Health>> {
     ok(Health {
         status: "ok",

@@ -7,29 +7,21 @@
 use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
+use crate::openapi::answers::{BadInput, JsonBody, NotFound, Staff};
 use crate::pagination;
 use crate::permission::{Permitted, WithdrawalsApprove};
-use crate::routes::wallets::short_text;
-use crate::routes::withdrawals::{WithdrawalView, parse_id, view, views};
+use crate::routes::funding::views::{WithdrawalView, view, views};
+use crate::routes::wallets::input::short_text;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use ledger::{Decision, Movement, WithdrawalStatus};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 const MAX_TEXT_CHARS: usize = 200;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/withdrawals", get(list_withdrawals))
-        .route("/v1/admin/withdrawals/{id}/approve", post(approve_withdrawal))
-        .route("/v1/admin/withdrawals/{id}/reject", post(reject_withdrawal))
-        .route("/v1/admin/withdrawals/{id}/complete", post(complete_withdrawal))
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -66,9 +58,7 @@ pub struct CompleteBody {
     params(AdminWithdrawalsQuery),
     responses(
         (status = 200, description = "A page of withdrawals", body = Envelope<Page<WithdrawalView>>),
-        (status = 400, description = "Bad `status`, `limit` or `cursor` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Missing `withdrawals:approve` or staff 2FA (code 2004)", body = ErrorEnvelope),
+        Staff, BadInput,
     )
 )]
 pub async fn list_withdrawals(
@@ -129,10 +119,7 @@ fn required_text(field: &str, text: String) -> Result<String, ApiError> {
     params(("id" = Uuid, Path, description = "The withdrawal id")),
     responses(
         (status = 200, description = "The APPROVED withdrawal", body = Envelope<WithdrawalView>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Missing `withdrawals:approve` or staff 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such withdrawal (code 3001)", body = ErrorEnvelope),
+        Staff, BadInput, NotFound,
         (status = 409, description = "Not PENDING (code 3002)", body = ErrorEnvelope),
     )
 )]
@@ -161,10 +148,7 @@ pub async fn approve_withdrawal(
     request_body = RejectBody,
     responses(
         (status = 200, description = "The REJECTED withdrawal", body = Envelope<WithdrawalView>),
-        (status = 400, description = "Malformed id or bad `reason` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Missing `withdrawals:approve` or staff 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such withdrawal (code 3001)", body = ErrorEnvelope),
+        Staff, JsonBody, NotFound,
         (status = 409, description = "Not PENDING (code 3002)", body = ErrorEnvelope),
     )
 )]
@@ -195,10 +179,7 @@ pub async fn reject_withdrawal(
     request_body = CompleteBody,
     responses(
         (status = 200, description = "The COMPLETED withdrawal", body = Envelope<WithdrawalView>),
-        (status = 400, description = "Malformed id or bad `txid` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Missing `withdrawals:approve` or staff 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such withdrawal (code 3001)", body = ErrorEnvelope),
+        Staff, JsonBody, NotFound,
         (status = 409, description = "Not APPROVED (code 3002)", body = ErrorEnvelope),
     )
 )]

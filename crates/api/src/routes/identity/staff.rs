@@ -5,24 +5,18 @@ use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::answers::{JsonBody, RateLimited, Staff};
 use crate::permission::{Permitted, StaffManage};
-use crate::routes::admin_users::RoleName;
-use crate::routes::users::UserView;
+use crate::routes::identity::schemas::RoleName;
+use crate::routes::identity::schemas::UserView;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use identity::NewStaff;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/staff", post(invite_staff))
-        .route("/v1/auth/invites/accept", post(accept_invite))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,8 +41,7 @@ pub struct InviteView {
 #[utoipa::path(post, path = "/v1/admin/staff", tag = "admin", security(("bearer" = [])), request_body = InviteRequest,
     responses(
         (status = 201, description = "Staff account created, waiting for its password", body = Envelope<InviteView>),
-        (status = 400, description = "Bad field, or a role that is not staff (code 1000)", body = ErrorEnvelope),
-        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+        Staff, JsonBody,
         (status = 409, description = "Email already registered (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn invite_staff(
@@ -84,6 +77,7 @@ pub struct AcceptInviteRequest {
 #[utoipa::path(post, path = "/v1/auth/invites/accept", tag = "auth", request_body = AcceptInviteRequest,
     responses(
         (status = 200, description = "Password set; the account can log in", body = Envelope<UserView>),
+        JsonBody, RateLimited,
         (status = 400, description = "Unknown, used or expired token, or a weak password (code 1000)", body = ErrorEnvelope),
     ))]
 pub async fn accept_invite(

@@ -7,29 +7,23 @@ use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::parse_json;
-use crate::routes::wallets::{amount_in, movable_asset};
+use crate::openapi::answers::{BadInput, RateLimited, TooLarge};
+use crate::routes::funding::views::DepositView;
+use crate::routes::wallets::input::{amount_in, movable_asset};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use identity::IdentityError;
-use ledger::{Asset, Deposit, DepositNotice, Movement};
-use money::Amount;
+use ledger::{DepositNotice, Movement};
 use platform::hmac_sha256;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 pub const PROVIDER_HEADER: &str = "x-provider";
 pub const SIGNATURE_HEADER: &str = "x-signature";
 const MAX_PROVIDER_TX_ID_CHARS: usize = 128;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/webhooks/deposits", post(deposit_notification))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,37 +44,6 @@ pub struct DepositNotificationBody {
     pub confirmations: u32,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DepositView {
-    pub id: Uuid,
-    pub provider_tx_id: String,
-    /// `PENDING` (held: not yet available to the user) or `CONFIRMED` (credited and available).
-    #[schema(example = "PENDING")]
-    pub status: String,
-    pub confirmations: u32,
-    pub required_confirmations: u32,
-    #[schema(example = "BTC")]
-    pub asset: String,
-    #[schema(example = "0.25000000")]
-    pub amount: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl DepositView {
-    pub(crate) fn new(deposit: &Deposit, asset: &Asset) -> DepositView {
-        DepositView {
-            id: deposit.id,
-            provider_tx_id: deposit.provider_tx_id.clone(),
-            status: deposit.status.as_str().to_owned(),
-            confirmations: deposit.confirmations,
-            required_confirmations: deposit.required_confirmations,
-            asset: deposit.asset.to_string(),
-            amount: Amount::from_minor(deposit.amount, asset.precision).to_string(),
-            created_at: deposit.created_at,
-        }
-    }
-}
-
 /// A provider reports a deposit, or more confirmations of one. Signed, not signed in.
 #[utoipa::path(
     post, path = "/v1/webhooks/deposits", tag = "webhooks",
@@ -91,9 +54,8 @@ impl DepositView {
     request_body = DepositNotificationBody,
     responses(
         (status = 200, description = "The deposit as it now stands; a repeat answers the same", body = Envelope<DepositView>),
-        (status = 400, description = "Bad input (code 1000, `details.field` names it)", body = ErrorEnvelope),
+        BadInput, TooLarge, RateLimited,
         (status = 401, description = "Unknown provider, or missing or wrong signature (code 2001); nothing written", body = ErrorEnvelope),
-        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
         (status = 409, description = "The provider transaction was notified before with another user, asset or amount (code 3002)", body = ErrorEnvelope),
     )
 )]

@@ -2,31 +2,24 @@
 //! counter, a bank transfer matched by hand) and credits it to the user's wallet. Audited.
 
 use crate::auth::Client;
-use crate::envelope::{Envelope, ErrorEnvelope, ok};
+use crate::envelope::{Envelope, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::middleware::idempotency;
+use crate::middleware::idempotency::IdempotencyKey;
+use crate::openapi::answers::{IdempotencyConflict, JsonBody, NotFound, Staff};
 use crate::permission::{DepositsRecord, Permitted};
-use crate::routes::wallets::{TransferView, amount_in, movable_asset, short_text};
+use crate::routes::wallets::input::{amount_in, movable_asset, short_text};
+use crate::routes::wallets::views::TransferView;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::from_fn;
-use axum::routing::post;
-use axum::{Json, Router};
 use identity::IdentityError;
 use ledger::Movement;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 const MAX_REFERENCE_CHARS: usize = 100;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/v1/admin/deposits",
-        post(record_deposit).route_layer(from_fn(idempotency::layer)),
-    )
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,15 +41,11 @@ pub struct DepositBody {
 #[utoipa::path(
     post, path = "/v1/admin/deposits", tag = "admin",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "Required: a retry with the same key and body returns the first answer and moves nothing twice")),
+    params(IdempotencyKey),
     request_body = DepositBody,
     responses(
         (status = 201, description = "The applied deposit", body = Envelope<TransferView>),
-        (status = 400, description = "Bad input (code 1000, `details.field` names it)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Missing `deposits:record` or staff 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
-        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        Staff, JsonBody, IdempotencyConflict, NotFound,
     )
 )]
 pub async fn record_deposit(

@@ -9,43 +9,28 @@
 
 use crate::auth::{AuthUser, Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
-use crate::error::{ApiError, ErrorCode};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
+use crate::openapi::answers::{All, BadInput, CodeMissing, JsonBody, NotFound, SignedIn, SignedInSession};
 use crate::pagination;
-use crate::routes::wallets::movable_asset;
-use crate::routes::withdrawals::{
-    CheckedDestination, DestinationBody, DestinationView, confirm_two_factor, destination, parse_id,
-};
+use crate::routes::funding::allow_list::fingerprint;
+use crate::routes::funding::destination::{DestinationBody, destination};
+use crate::routes::funding::views::DestinationView;
+use crate::routes::wallets::input::movable_asset;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestination, Screening};
-use ledger::{Asset, Destination, Movement};
+use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestination};
+use ledger::{Destination, Movement};
 use platform::crypto::SecretBox;
-use platform::hmac_sha256;
 use platform::text::has_hidden_characters;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 const MAX_LABEL_CHARS: usize = 64;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/wallets/withdrawal-destinations",
-            get(list_destinations).post(add_destination),
-        )
-        .route(
-            "/v1/wallets/withdrawal-destinations/settings",
-            get(get_settings).put(put_settings),
-        )
-        .route("/v1/wallets/withdrawal-destinations/{id}", delete(delete_destination))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -140,61 +125,9 @@ fn cooldown(state: &AppState) -> Duration {
     Duration::seconds(state.config.withdrawal_destination_cooldown_secs.min(MONTH_SECS) as i64)
 }
 
-/// Keyed HMAC-SHA256 of a normalized destination. Keyed so the stored value cannot be checked against guessed
-/// addresses without the server's key; derived from the data-encryption key under its own label, so no second
-/// secret has to be provisioned and the fingerprint is no use as a MAC for anything else.
-pub(crate) fn fingerprint(state: &AppState, normalized: &str) -> String {
-    hmac_sha256::sign_hex(
-        state.keys.data_encryption_key.expose(),
-        &[b"bourse withdrawal-destination fingerprint v1\n", normalized.as_bytes()],
-    )
-}
-
 /// Binds a sealed saved destination to its row and owner.
 fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
     format!("withdrawal-allowlist-destination:{id}:{user}").into_bytes()
-}
-
-/// Refuses a withdrawal the caller's allow-list does not allow: 403 code 2004 naming `destination`. The ledger
-/// audits the refusal; nothing else is written.
-pub(crate) async fn allow_listed(
-    state: &AppState,
-    user: Uuid,
-    asset: &Asset,
-    checked: &CheckedDestination,
-    movement: Movement<'_>,
-) -> Result<(), ApiError> {
-    let screening = state
-        .ledger
-        .screen_withdrawal_destination(
-            user,
-            &asset.code,
-            &fingerprint(state, &checked.normalized),
-            &checked.masked,
-            movement,
-        )
-        .await?;
-    match screening {
-        Screening::NotRequired | Screening::Allowed(_) => Ok(()),
-        Screening::NotSaved => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!(
-                "Your withdrawal allow-list is on and this destination is not saved for {}: save it at \
-                 /v1/wallets/withdrawal-destinations; it can be used once its cool-down has passed.",
-                asset.code
-            ),
-        )
-        .with_details(json!({ "field": "destination", "reason": "not_allow_listed" }))),
-        Screening::CoolingDown { usable_from } => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!("This saved destination is still in its cool-down; it can be used from {usable_from}."),
-        )
-        .with_details(json!({
-            "field": "destination",
-            "reason": "cooling_down",
-            "usable_from": usable_from,
-        }))),
-    }
 }
 
 fn label(label: Option<String>) -> Result<Option<String>, ApiError> {
@@ -220,8 +153,7 @@ fn label(label: Option<String>) -> Result<Option<String>, ApiError> {
     params(DestinationsQuery),
     responses(
         (status = 200, description = "A page of the caller's saved destinations, masked", body = Envelope<Page<SavedDestinationView>>),
-        (status = 400, description = "Bad `limit` or `cursor` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn, BadInput,
     )
 )]
 pub async fn list_destinations(
@@ -247,8 +179,7 @@ pub async fn list_destinations(
     request_body = SaveDestinationBody,
     responses(
         (status = 201, description = "The saved destination, masked, with `usable_from`", body = Envelope<SavedDestinationView>),
-        (status = 400, description = "Bad input (code 1000, `details.field`: `asset` unknown or disabled, `destination` not valid for the asset's kind, `label` too long, `code` wrong)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
+        All<(SignedInSession, CodeMissing, JsonBody)>,
         (status = 403, description = "Called with an API key (code 2004), or 100 destinations are already saved (code 1004)", body = ErrorEnvelope),
         (status = 409, description = "This destination is already saved for this asset (code 3002)", body = ErrorEnvelope),
     )
@@ -262,7 +193,7 @@ pub async fn add_destination(
     let asset = movable_asset(&state, &body.asset).await?;
     let checked = destination(body.destination, &asset)?;
     let label = label(body.label)?;
-    confirm_two_factor(&state, who.user_id, body.code).await?;
+    state.two_factor.step_up(who.user_id, body.code.as_deref()).await?;
     let id = Uuid::now_v7();
     let sealed = SecretBox::new(state.keys.data_encryption_key.expose())
         .seal(checked.plain.to_string().as_bytes(), &associated_data(id, who.user_id))
@@ -303,10 +234,7 @@ pub async fn add_destination(
     params(("id" = Uuid, Path, description = "The saved destination's id")),
     responses(
         (status = 200, description = "The deleted destination", body = Envelope<SavedDestinationView>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such destination of the caller's (code 3001)", body = ErrorEnvelope),
+        SignedInSession, BadInput, NotFound,
     )
 )]
 pub async fn delete_destination(
@@ -337,7 +265,7 @@ pub async fn delete_destination(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The mode now", body = Envelope<AllowListView>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn,
     )
 )]
 pub async fn get_settings(
@@ -355,9 +283,7 @@ pub async fn get_settings(
     request_body = AllowListBody,
     responses(
         (status = 200, description = "The mode now; after a switch-off request `enabled` is still true and `disables_at` says when it goes off", body = Envelope<AllowListView>),
-        (status = 400, description = "Bad input (code 1000), or a wrong `code` (code 1000, `details.field` = `code`)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001), or switching off with 2FA on and no `code` (code 2003)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
+        All<(SignedInSession, CodeMissing, JsonBody)>,
     )
 )]
 pub async fn put_settings(
@@ -369,7 +295,7 @@ pub async fn put_settings(
     let current = state.ledger.withdrawal_allow_list(who.user_id).await?;
     // Only a switch-off that would actually be scheduled widens what may be withdrawn.
     if !body.enabled && current.enabled && current.disable_at.is_none() {
-        confirm_two_factor(&state, who.user_id, body.code).await?;
+        state.two_factor.step_up(who.user_id, body.code.as_deref()).await?;
     }
     let movement = Movement {
         actor: Some(who.user_id),

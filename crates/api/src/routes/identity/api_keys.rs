@@ -5,23 +5,17 @@ use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::answers::{BadInput, JsonBody, NotFound, SignedInSession};
 use crate::pagination;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use identity::{ApiKey, NewApiKey};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/api-keys", post(create_api_key).get(list_api_keys))
-        .route("/v1/api-keys/{id}", delete(revoke_api_key))
-}
 
 /// `label` and `scopes` default to empty so that leaving one out is reported against its own name.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -95,9 +89,7 @@ pub struct CreatedApiKeyView {
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "The key id and secret (shown once)", body = Envelope<CreatedApiKeyView>),
-        (status = 400, description = "Bad field: label, scopes, ip_allowlist, expires_at, or a wrong or used `code` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key: managing keys needs a session (code 2004)", body = ErrorEnvelope),
+        SignedInSession, JsonBody,
         (status = 409, description = "Already 20 live keys (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn create_api_key(
@@ -137,9 +129,7 @@ pub struct ListApiKeysQuery {
     params(ListApiKeysQuery),
     responses(
         (status = 200, description = "A page of keys", body = Envelope<Page<ApiKeyView>>),
-        (status = 400, description = "Bad query parameter (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
+        SignedInSession, BadInput,
     ))]
 pub async fn list_api_keys(
     State(state): State<AppState>,
@@ -168,9 +158,7 @@ pub struct ApiKeyRevoked {
     params(("id" = Uuid, Path, description = "Key id")),
     responses(
         (status = 200, description = "Revoked", body = Envelope<ApiKeyRevoked>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such live key of yours (code 3001)", body = ErrorEnvelope),
+        SignedInSession, BadInput, NotFound,
     ))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,

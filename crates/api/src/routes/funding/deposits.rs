@@ -3,27 +3,20 @@
 //! so a user can follow one that is still PENDING; its amount shows meanwhile as `incoming` in the balances.
 
 use crate::auth::AuthUser;
-use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::envelope::{Envelope, Page, ok};
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiPath, ApiQuery, parse_id};
+use crate::openapi::answers::{BadInput, NotFound, SignedIn};
 use crate::pagination;
-use crate::routes::wallets::views_with_assets;
-use crate::routes::webhooks::DepositView;
-use crate::routes::withdrawals::parse_id;
+use crate::routes::funding::views::DepositView;
+use crate::routes::wallets::views::views_with_assets;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use ledger::DepositStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/wallets/deposits", get(list_deposits))
-        .route("/v1/wallets/deposits/{id}", get(get_deposit))
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -44,8 +37,7 @@ pub struct DepositsQuery {
     params(DepositsQuery),
     responses(
         (status = 200, description = "A page of the caller's provider deposits", body = Envelope<Page<DepositView>>),
-        (status = 400, description = "Bad `status`, `limit` or `cursor` (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn, BadInput,
     )
 )]
 pub async fn list_deposits(
@@ -77,9 +69,7 @@ pub async fn list_deposits(
     params(("id" = Uuid, Path, description = "The deposit id")),
     responses(
         (status = 200, description = "The deposit", body = Envelope<DepositView>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 404, description = "No such deposit of the caller's (code 3001)", body = ErrorEnvelope),
+        SignedIn, BadInput, NotFound,
     )
 )]
 pub async fn get_deposit(

@@ -4,46 +4,20 @@ use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::answers::{BadInput, JsonBody, NotFound, Staff};
 use crate::pagination;
 use crate::permission::{Permitted, StaffManage, UsersRead, UsersSuspend};
-use crate::routes::users::UserView;
+use crate::routes::identity::schemas::RoleName;
+use crate::routes::identity::schemas::UserView;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use identity::{Role, UserQuery, UserStatus};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 const MAX_SEARCH_CHARS: usize = 100;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/users", get(list_users))
-        .route("/v1/admin/users/{id}", get(get_user))
-        .route("/v1/admin/users/{id}/suspend", post(suspend_user))
-        .route("/v1/admin/users/{id}/unsuspend", post(unsuspend_user))
-        .route("/v1/admin/users/{id}/role", put(change_role))
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum RoleName {
-    Customer,
-    Teller,
-    Admin,
-}
-
-impl From<RoleName> for Role {
-    fn from(role: RoleName) -> Role {
-        match role {
-            RoleName::Customer => Role::Customer,
-            RoleName::Teller => Role::Teller,
-            RoleName::Admin => Role::Admin,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -59,6 +33,8 @@ pub struct ListUsersQuery {
     /// A fragment of the email or full name, case-insensitive.
     pub q: Option<String>,
     pub role: Option<RoleName>,
+    // Inline: a query parameter's type is not collected into the document's schemas, and no body names it.
+    #[param(inline)]
     pub status: Option<StatusName>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<u32>,
@@ -71,9 +47,7 @@ pub struct ListUsersQuery {
     params(ListUsersQuery),
     responses(
         (status = 200, description = "A page of users", body = Envelope<Page<UserView>>),
-        (status = 400, description = "Bad query parameter (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
+        Staff, BadInput,
     ))]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -115,8 +89,7 @@ fn user_id(raw: &str) -> Result<Uuid, ApiError> {
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = Envelope<UserView>),
-        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        Staff, BadInput, NotFound,
     ))]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -131,8 +104,7 @@ pub async fn get_user(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The suspended user", body = Envelope<UserView>),
-        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        Staff, BadInput, NotFound,
         (status = 409, description = "Your own account (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn suspend_user(
@@ -153,8 +125,7 @@ pub async fn suspend_user(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The reinstated user", body = Envelope<UserView>),
-        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        Staff, BadInput, NotFound,
         (status = 409, description = "Your own account (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn unsuspend_user(
@@ -181,9 +152,7 @@ pub struct RoleChange {
     params(("id" = Uuid, Path, description = "User id")), request_body = RoleChange,
     responses(
         (status = 200, description = "The user with the new role", body = Envelope<UserView>),
-        (status = 400, description = "Unknown role (code 1000)", body = ErrorEnvelope),
-        (status = 403, description = "Lacks the permission, or staff without 2FA (code 2004)", body = ErrorEnvelope),
-        (status = 404, description = "No such user (code 3001)", body = ErrorEnvelope),
+        Staff, JsonBody, NotFound,
         (status = 409, description = "Your own account (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn change_role(

@@ -6,35 +6,19 @@ use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
 use crate::middleware::idempotency;
+use crate::openapi::answers::{All, CodeMissing, IdempotencyConflict, InsufficientFunds, JsonBody, SignedIn};
+use crate::routes::wallets::input::{amount_in, movable_asset, short_text};
+use crate::routes::wallets::views::TransferView;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::from_fn;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use identity::IdentityError;
-use ledger::books::Transfer;
-use ledger::{Asset, Balance, Movement, largest_amount};
-use money::{Amount, AssetCode, MoneyError};
-use platform::text::has_hidden_characters;
+use ledger::{Balance, Movement};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 const MAX_MEMO_CHARS: usize = 140;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/wallets", get(list_wallets))
-        .route("/v1/wallet/balance", get(wallet_balance))
-        .route(
-            "/v1/wallets/transfers",
-            post(create_transfer).route_layer(from_fn(idempotency::layer)),
-        )
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BalanceView {
@@ -66,103 +50,13 @@ impl From<Balance> for BalanceView {
     }
 }
 
-/// A movement as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TransferView {
-    pub id: Uuid,
-    #[schema(example = "USD")]
-    pub asset: String,
-    #[schema(example = "25.00")]
-    pub amount: String,
-    /// `deposit`, `withdrawal`, `transfer`, `fee`, `trade` or `remit`.
-    #[schema(example = "transfer")]
-    pub kind: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl TransferView {
-    pub(crate) fn new(transfer: &Transfer, asset: &Asset) -> TransferView {
-        let request = &transfer.request;
-        TransferView {
-            id: request.id.0,
-            asset: request.asset.to_string(),
-            amount: Amount::from_minor(request.amount, asset.precision).to_string(),
-            kind: request.kind.as_str().to_owned(),
-            created_at: transfer.at,
-        }
-    }
-}
-
-/// The asset money is asked to move in: listed and enabled, else 400 naming `asset`.
-pub(crate) async fn movable_asset(state: &AppState, code: &str) -> Result<Asset, ApiError> {
-    let code = AssetCode::parse(code)
-        .map_err(|_| ApiError::invalid_field("asset", "must be 2 to 10 upper-case letters, such as BTC"))?;
-    Ok(state.ledger.movable_asset(&code).await?)
-}
-
-/// `view` of every item of `items` with its asset (`asset_of`), each asset read once.
-pub(crate) async fn views_with_assets<T, V>(
-    state: &AppState,
-    items: &[T],
-    asset_of: impl Fn(&T) -> AssetCode,
-    view: impl Fn(&T, &Asset) -> V,
-) -> Result<Vec<V>, ApiError> {
-    let mut assets: HashMap<AssetCode, Asset> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let code = asset_of(item);
-        let asset = match assets.entry(code) {
-            Entry::Occupied(found) => found.into_mut(),
-            Entry::Vacant(slot) => slot.insert(state.assets.get(&code).await?),
-        };
-        out.push(view(item, asset));
-    }
-    Ok(out)
-}
-
-/// A positive amount at the asset's precision, no larger than [`largest_amount`], in minor units.
-pub(crate) fn amount_in(text: &str, asset: &Asset) -> Result<u128, ApiError> {
-    let amount = Amount::parse_positive(text, asset.precision).map_err(|e| match e {
-        MoneyError::TooManyDecimals(places) => ApiError::invalid_field(
-            "amount",
-            format!("has more than the {places} decimal places {} allows", asset.code),
-        ),
-        other => ApiError::invalid_field("amount", other.to_string()),
-    })?;
-    if amount.minor() > largest_amount(asset.precision) {
-        return Err(ApiError::invalid_field(
-            "amount",
-            "is larger than the largest amount supported",
-        ));
-    }
-    Ok(amount.minor())
-}
-
-/// Optional free text of at most `max` characters, without characters that are not shown as themselves.
-pub(crate) fn short_text(field: &str, text: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    let Some(text) = text else { return Ok(None) };
-    if text.chars().count() > max {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if has_hidden_characters(&text) {
-        return Err(ApiError::invalid_field(
-            field,
-            "must not contain control, bidirectional-override or zero-width characters",
-        ));
-    }
-    Ok(Some(text))
-}
-
 /// The caller's wallets, one per asset they have held.
 #[utoipa::path(
     get, path = "/v1/wallets", tag = "wallets",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every wallet of the caller, in asset order, in one page", body = Envelope<Page<BalanceView>>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn,
     )
 )]
 pub async fn list_wallets(
@@ -182,7 +76,7 @@ pub async fn list_wallets(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every wallet of the caller, in asset order, in one page", body = Envelope<Page<BalanceView>>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn,
     )
 )]
 pub async fn wallet_balance(
@@ -215,13 +109,11 @@ pub struct TransferRequestBody {
 #[utoipa::path(
     post, path = "/v1/wallets/transfers", tag = "wallets",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = String, Header, description = "Required: a retry with the same key and body returns the first answer and moves nothing twice")),
+    params(idempotency::IdempotencyKey),
     request_body = TransferRequestBody,
     responses(
         (status = 201, description = "The applied transfer", body = Envelope<TransferView>),
-        (status = 400, description = "Bad input (code 1000, `details.field` names it, `code` when wrong or used) or not enough money (code 1001)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001), or 2FA is on and `code` is missing (code 2003)", body = ErrorEnvelope),
-        (status = 409, description = "Idempotency-Key reused with another request, or still in progress (code 1003)", body = ErrorEnvelope),
+        All<(SignedIn, CodeMissing, JsonBody, InsufficientFunds, IdempotencyConflict)>,
         (status = 404, description = "No such recipient (code 3001)", body = ErrorEnvelope),
     )
 )]

@@ -1,21 +1,17 @@
 //! `GET /v1/admin/ledger/audit`: the ledger audit `bourse audit` runs, for staff with `audit:read`.
 
-use crate::envelope::{Envelope, ErrorEnvelope, ok};
+use crate::envelope::{Envelope, ok};
 use crate::error::ApiError;
+use crate::openapi::answers::Staff;
 use crate::permission::{AuditRead, Permitted};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use ledger::books::Discrepancy;
 use ledger::{AuditReport, describe_discrepancy};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/admin/ledger/audit", get(ledger_audit))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LedgerAuditView {
@@ -92,8 +88,7 @@ impl From<AuditReport> for LedgerAuditView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The audit: discrepancies (empty when clean) and the per-asset check", body = Envelope<LedgerAuditView>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Missing `audit:read` or staff 2FA (code 2004)", body = ErrorEnvelope),
+        Staff,
     )
 )]
 pub async fn ledger_audit(

@@ -4,27 +4,17 @@ use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::routes::users::UserView;
+use crate::openapi::answers::{BadInput, JsonBody, NotFound, RateLimited, SignedInSession};
+use crate::routes::identity::schemas::{TokenPair, UserView};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use identity::{Credentials, IssuedTokens, NewAccount, Session};
+use identity::{Credentials, NewAccount, Session};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/register", post(register))
-        .route("/v1/auth/login", post(login))
-        .route("/v1/auth/refresh", post(refresh))
-        .route("/v1/auth/logout", post(logout))
-        .route("/v1/auth/sessions", get(list_sessions).delete(revoke_other_sessions))
-        .route("/v1/auth/sessions/{id}", delete(revoke_session))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,7 +32,7 @@ pub struct RegisterRequest {
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = Envelope<UserView>),
-        (status = 400, description = "Bad field (code 1000)", body = ErrorEnvelope),
+        JsonBody, RateLimited,
         (status = 409, description = "Email already registered (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn register(
@@ -69,36 +59,11 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenPair {
-    /// A JWT for `Authorization: Bearer …`.
-    pub access_token: String,
-    /// Single use: exchange it at `/v1/auth/refresh` for a new pair.
-    pub refresh_token: String,
-    /// Seconds until the access token expires.
-    #[schema(example = 900)]
-    pub expires_in: i64,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    pub session_id: Uuid,
-}
-
-impl From<IssuedTokens> for TokenPair {
-    fn from(t: IssuedTokens) -> Self {
-        TokenPair {
-            access_token: t.access_token,
-            refresh_token: t.refresh_token,
-            expires_in: t.expires_in,
-            token_type: "Bearer",
-            session_id: t.session_id,
-        }
-    }
-}
-
 /// Log in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Tokens", body = Envelope<TokenPair>),
+        JsonBody, RateLimited,
         (status = 401, description = "Wrong email or password (code 2002)", body = ErrorEnvelope),
         (status = 403, description = "Account suspended (code 2004)", body = ErrorEnvelope),
         (status = 429, description = "Locked after failures, or over the login limit per IP or email (code 4290, `Retry-After`)", body = ErrorEnvelope),
@@ -127,6 +92,7 @@ pub struct RefreshRequest {
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens", body = Envelope<TokenPair>),
+        JsonBody, RateLimited,
         (status = 401, description = "Unknown, spent, expired or revoked token (code 2001)", body = ErrorEnvelope),
     ))]
 pub async fn refresh(
@@ -148,7 +114,7 @@ pub struct Revoked {
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Session ended", body = Envelope<Revoked>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedInSession,
     ))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -195,7 +161,7 @@ impl SessionView {
 #[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Live sessions", body = Envelope<Page<SessionView>>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedInSession,
     ))]
 pub async fn list_sessions(
     State(state): State<AppState>,
@@ -231,9 +197,7 @@ pub struct RevokedOthers {
     params(RevokeOthersQuery),
     responses(
         (status = 200, description = "What was revoked", body = Envelope<RevokedOthers>),
-        (status = 400, description = "Bad query parameter (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 403, description = "Called with an API key: this needs a session (code 2004)", body = ErrorEnvelope),
+        SignedInSession, BadInput,
     ))]
 pub async fn revoke_other_sessions(
     State(state): State<AppState>,
@@ -257,8 +221,7 @@ pub async fn revoke_other_sessions(
     params(("id" = Uuid, Path, description = "Session id")),
     responses(
         (status = 200, description = "Revoked", body = Envelope<Revoked>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 404, description = "No such live session of yours (code 3001)", body = ErrorEnvelope),
+        SignedInSession, BadInput, NotFound,
     ))]
 pub async fn revoke_session(
     State(state): State<AppState>,

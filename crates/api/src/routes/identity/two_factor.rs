@@ -5,21 +5,13 @@ use crate::auth::{Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::routes::auth::TokenPair;
+use crate::openapi::answers::{JsonBody, RateLimited, SignedInSession};
+use crate::routes::identity::schemas::TokenPair;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/2fa/setup", post(setup))
-        .route("/v1/auth/2fa/enable", post(enable))
-        .route("/v1/auth/2fa/disable", post(disable))
-        .route("/v1/auth/2fa/verify", post(verify))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TotpSetupView {
@@ -36,7 +28,7 @@ pub struct TotpSetupView {
 #[utoipa::path(post, path = "/v1/auth/2fa/setup", tag = "two-factor", security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret, its URI and QR code (shown once)", body = Envelope<TotpSetupView>),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedInSession,
         (status = 409, description = "Two-factor authentication is already on (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn setup(
@@ -71,6 +63,7 @@ pub struct RecoveryCodes {
     request_body = CodeRequest,
     responses(
         (status = 200, description = "2FA is on; the recovery codes, shown once", body = Envelope<RecoveryCodes>),
+        SignedInSession, JsonBody,
         (status = 400, description = "Not the current code (code 1000, field `code`)", body = ErrorEnvelope),
         (status = 409, description = "Already on, or no setup started (code 3002)", body = ErrorEnvelope),
     ))]
@@ -97,6 +90,7 @@ pub struct TwoFactorStatus {
     request_body = CodeRequest,
     responses(
         (status = 200, description = "2FA is off", body = Envelope<TwoFactorStatus>),
+        SignedInSession, JsonBody,
         (status = 400, description = "Not the current code, or 2FA is off (code 1000, field `code`)", body = ErrorEnvelope),
     ))]
 pub async fn disable(
@@ -126,6 +120,7 @@ pub struct VerifyRequest {
 #[utoipa::path(post, path = "/v1/auth/2fa/verify", tag = "two-factor", request_body = VerifyRequest,
     responses(
         (status = 200, description = "Tokens", body = Envelope<TokenPair>),
+        JsonBody, RateLimited,
         (status = 401, description = "Wrong or replayed code (2002); unknown, used or expired challenge (2001)", body = ErrorEnvelope),
     ))]
 pub async fn verify(

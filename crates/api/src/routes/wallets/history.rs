@@ -2,14 +2,14 @@
 //! with its running balance, and `GET /v1/wallets/transactions/{id}`, one entry the caller is party to.
 
 use crate::auth::AuthUser;
-use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
+use crate::envelope::{Envelope, Page, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::openapi::answers::{BadInput, NotFound, SignedIn};
 use crate::pagination;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use identity::IdentityError;
 use ledger::books::TransferKind;
@@ -19,12 +19,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/wallets/{asset}/history", get(wallet_history))
-        .route("/v1/wallets/transactions/{id}", get(get_transaction))
-}
 
 /// One journal entry of a wallet, as its owner sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,8 +71,7 @@ pub struct HistoryQuery {
     params(("asset" = String, Path, description = "Asset code, such as USD"), HistoryQuery),
     responses(
         (status = 200, description = "A page of entries, newest first; empty when the caller has no such wallet", body = Envelope<Page<EntryView>>),
-        (status = 400, description = "Unknown asset or bad query parameter (code 1000, `details.field` names it)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
+        SignedIn, BadInput,
     )
 )]
 pub async fn wallet_history(
@@ -128,9 +121,7 @@ pub async fn wallet_history(
     params(("id" = Uuid, Path, description = "The transfer id")),
     responses(
         (status = 200, description = "The entry as seen from the caller's wallet", body = Envelope<EntryView>),
-        (status = 400, description = "Malformed id (code 1000)", body = ErrorEnvelope),
-        (status = 401, description = "Not signed in (code 2001)", body = ErrorEnvelope),
-        (status = 404, description = "No such transfer of the caller's (code 3001)", body = ErrorEnvelope),
+        SignedIn, BadInput, NotFound,
     )
 )]
 pub async fn get_transaction(

@@ -1,0 +1,76 @@
+//! The OpenAPI document, served at `/api/openapi.json` with the Swagger UI (assets embedded in the binary) at
+//! `/api`. [`base`] is its frame: the description, tags, the bearer scheme and the error envelope; each route
+//! adds its own operation where it is routed (`routes!` in its context's router), so a route cannot be served
+//! without being documented, nor documented without being served.
+
+pub mod answers;
+
+use crate::envelope::{ErrorBody, ErrorEnvelope};
+use crate::error::ErrorCode;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Bourse API",
+        description = "Crypto and fiat money platform. Today: accounts with sessions, TOTP two-factor \
+                       authentication, roles and staff; multi-currency wallets on a double-entry ledger with \
+                       history; deposits recorded by staff or notified by providers; transfers between users; \
+                       withdrawals with staff approval and a destination allow-list; API keys with signed requests; \
+                       the audit log.\n\nEvery response is an envelope: `{\"success\": true, \"data\": ...}` or \
+                       `{\"success\": false, \"error\": {\"code\", \"type\", \"message\", \"details\", \"request_id\"}}`. \
+                       Amounts are decimal strings. Every response carries `X-Request-Id`.",
+    ),
+    components(schemas(ErrorEnvelope, ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "assets", description = "The asset catalogue"),
+        (name = "auth", description = "Registration, login, tokens and sessions"),
+        (name = "two-factor", description = "TOTP two-factor authentication and recovery codes"),
+        (name = "users", description = "The caller's account"),
+        (name = "wallets", description = "Balances and transfers between users, on the double-entry ledger"),
+        (name = "api-keys", description = "API keys for programs: HMAC-signed requests with scopes and IP allow-lists"),
+        (name = "admin", description = "Staff administration: users, staff invites, the audit log"),
+        (name = "operations", description = "Liveness, readiness, metrics"),
+        (name = "webhooks", description = "Notifications from custody and payment providers, HMAC-signed per provider"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the `bearer` scheme the authenticated routes refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document without its routes, with the error-code table appended to its description so it lives next to
+/// the code.
+pub fn base() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut table = String::from("\n\n## Error codes\n\n| code | type | HTTP |\n|---|---|---|\n");
+    for code in ErrorCode::ALL {
+        table.push_str(&format!(
+            "| {} | {} | {} |\n",
+            code.code(),
+            code.name(),
+            code.status().as_u16()
+        ));
+    }
+    let description = doc.info.description.get_or_insert_with(String::new);
+    description.push_str(&table);
+    doc
+}
