@@ -3,8 +3,8 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use ledger::{Asset, largest_amount};
-use platform::text::has_hidden_characters;
 use money::{Amount, AssetCode, MoneyError};
+use platform::text::has_hidden_characters;
 
 /// The asset money is asked to move in: listed and enabled, else 400 naming `asset`.
 pub(crate) async fn movable_asset(state: &AppState, code: &str) -> Result<Asset, ApiError> {
