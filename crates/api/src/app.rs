@@ -96,6 +96,13 @@ impl Application {
         let BuildOptions { extra_routes, clock } = options;
         let keys = Keys::load_or_generate(&config)?;
         let db = open_database(&config).await?;
+        let released = crate::idempotency::end_leases_at_start(&db, clock.now()).await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "idempotency claims left running by a stopped process can be retried now"
+            );
+        }
         crate::withdrawal_rules::check_config(&config, &AssetCatalogue::new(db.clone()))
             .await
             .map_err(StartupError::WithdrawalLimits)?;

@@ -11,6 +11,7 @@
 //! which must be clean.
 
 use chrono::Utc;
+use ledger::books::TransferId;
 use ledger::{Ledger, Movement};
 use money::AssetCode;
 use platform::test_support::TestDatabase;
@@ -106,7 +107,10 @@ async fn run(options: Options) {
                     }
                 }
                 let began = Instant::now();
-                match ledger.transfer(from, to, &usd, 1, None, MOVE).await {
+                match ledger
+                    .transfer(TransferId(Uuid::now_v7()), from, to, &usd, 1, None, MOVE)
+                    .await
+                {
                     Ok(_) => latencies.push(began.elapsed().as_micros() as u32),
                     Err(_) => failed += 1,
                 }
@@ -176,7 +180,7 @@ async fn fund(ledger: &Ledger, users: &Arc<Vec<Uuid>>, usd: AssetCode) {
         handles.push(tokio::spawn(async move {
             for user in chunk {
                 ledger
-                    .deposit(user, &usd, 100_000_000, None, MOVE)
+                    .deposit(TransferId(Uuid::now_v7()), user, &usd, 100_000_000, None, MOVE)
                     .await
                     .expect("funding deposit");
             }

@@ -54,8 +54,10 @@ impl Leg {
         }
     }
 
-    /// A new transfer (a fresh id) posted at once from `debit` to `credit`.
+    /// A transfer with id `id` posted at once from `debit` to `credit`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn post(
+        id: TransferId,
         debit: Side,
         credit: Side,
         asset: AssetCode,
@@ -68,7 +70,7 @@ impl Leg {
             debit,
             credit,
             request: TransferRequest {
-                id: TransferId(Uuid::now_v7()),
+                id,
                 debit: UNRESOLVED,
                 credit: UNRESOLVED,
                 asset,

@@ -2,7 +2,7 @@
 //! by [`crate::posting`] inside a database transaction; those that need no rows of their caller's go through the
 //! group-commit writer ([`crate::group_commit`]), which shares one commit among concurrent movements.
 
-use crate::books::{Account, Applied, Rejection, Transfer, TransferKind, TransferRequest};
+use crate::books::{Account, Applied, Rejection, Transfer, TransferId, TransferKind, TransferRequest};
 use crate::group_commit::GroupCommit;
 use crate::posting::{Leg, Posted, Side};
 use crate::{Asset, AssetCatalogue, LedgerError, store};
@@ -173,9 +173,10 @@ impl Ledger {
     }
 
     /// Credits `amount` of `asset` to the user's wallet from the external-deposits account: cash or a transfer
-    /// received outside the platform.
+    /// received outside the platform. `id` is the transfer's: the same deposit again with it moves nothing.
     pub async fn deposit(
         &self,
+        id: TransferId,
         user: Uuid,
         asset: &AssetCode,
         amount: u128,
@@ -183,6 +184,7 @@ impl Ledger {
         movement: Movement<'_>,
     ) -> Result<Transfer, LedgerError> {
         let leg = Leg::post(
+            id,
             Side::System(Purpose::ExternalDeposits),
             Side::Wallet(user),
             *asset,
@@ -195,9 +197,12 @@ impl Ledger {
     }
 
     /// Moves `amount` of `asset` from one user's wallet to another's. The recipient's wallet is created in the
-    /// same transaction, so a refused transfer leaves no trace.
+    /// same transaction, so a refused transfer leaves no trace. `id` is the transfer's: the same transfer again
+    /// with it answers with the first and moves nothing.
+    #[allow(clippy::too_many_arguments)]
     pub async fn transfer(
         &self,
+        id: TransferId,
         from: Uuid,
         to: Uuid,
         asset: &AssetCode,
@@ -212,6 +217,7 @@ impl Ledger {
             });
         }
         let leg = Leg::post(
+            id,
             Side::Wallet(from),
             Side::Wallet(to),
             *asset,
@@ -244,6 +250,15 @@ impl Ledger {
         results
             .pop()
             .unwrap_or_else(|| Err(LedgerError::Corrupt("an applied batch gave no result".to_owned())))
+    }
+
+    /// The transfer with this id, when one was applied: how a request run again under the same operation finds
+    /// what its first run committed.
+    pub async fn applied(&self, id: TransferId) -> Result<Option<Transfer>, LedgerError> {
+        let mut tx = store::snapshot(&self.db).await?;
+        let found = store::bulk::applied_transfers(&mut tx, &[id]).await?;
+        tx.rollback().await?;
+        Ok(found.into_iter().next().map(|(transfer, _)| transfer))
     }
 
     /// Every wallet of `user`, in asset order.

@@ -75,7 +75,10 @@ fn leg(
 /// A user with 10.00 USD in their wallet: `(user, wallet, the external-withdrawals account)`.
 async fn funded_wallet(f: &Fixture) -> (Uuid, ledger::books::AccountId, ledger::books::AccountId) {
     let alice = user(&f.db).await;
-    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
+    f.ledger
+        .deposit(TransferId(Uuid::now_v7()), alice, &usd(), 1_000, None, MOVE)
+        .await
+        .unwrap();
     let wallet = f.ledger.wallet(alice, &usd()).await.unwrap().account.id;
     let out = f
         .ledger
@@ -155,7 +158,10 @@ async fn rows_stored_without_a_running_balance_are_replayed() {
         ).bind(Uuid::now_v7()).bind(source.0).bind(wallet.0).bind(amount).bind(at).execute(pool).await.map(|_| ()))
         .unwrap();
     }
-    f.ledger.deposit(alice, &usd(), 1_000, None, MOVE).await.unwrap();
+    f.ledger
+        .deposit(TransferId(Uuid::now_v7()), alice, &usd(), 1_000, None, MOVE)
+        .await
+        .unwrap();
     let entries = history(&f, alice).await;
     // The new deposit's stored balance follows the account totals (which the raw rows did not change); the old
     // rows get theirs from the journal.

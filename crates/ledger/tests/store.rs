@@ -63,11 +63,18 @@ async fn deposits_and_transfers_round_trip_exactly_and_audit_clean() {
     let eth = code("ETH");
     let huge = largest_amount(Precision::new(18).unwrap());
     f.ledger
-        .deposit(alice, &eth, huge, Some("wire 1".into()), MOVE)
+        .deposit(
+            TransferId(Uuid::now_v7()),
+            alice,
+            &eth,
+            huge,
+            Some("wire 1".into()),
+            MOVE,
+        )
         .await
         .unwrap();
     f.ledger
-        .transfer(alice, bob, &eth, 1, Some("hi".into()), MOVE)
+        .transfer(TransferId(Uuid::now_v7()), alice, bob, &eth, 1, Some("hi".into()), MOVE)
         .await
         .unwrap();
     let balances = f.ledger.balances(alice).await.unwrap();
@@ -98,21 +105,33 @@ async fn a_refused_transfer_writes_nothing() {
     let f = fixture().await;
     let (alice, bob) = (user(&f.db).await, user(&f.db).await);
     let usd = code("USD");
-    f.ledger.deposit(alice, &usd, 500, None, MOVE).await.unwrap();
+    f.ledger
+        .deposit(TransferId(Uuid::now_v7()), alice, &usd, 500, None, MOVE)
+        .await
+        .unwrap();
     let before = count(&f.db, "SELECT COUNT(*) FROM ledger_accounts").await;
-    let refused = f.ledger.transfer(alice, bob, &usd, 501, None, MOVE).await;
+    let refused = f
+        .ledger
+        .transfer(TransferId(Uuid::now_v7()), alice, bob, &usd, 501, None, MOVE)
+        .await;
     assert!(matches!(refused, Err(LedgerError::InsufficientFunds)), "{refused:?}");
     assert!(matches!(
-        f.ledger.transfer(alice, alice, &usd, 1, None, MOVE).await,
+        f.ledger
+            .transfer(TransferId(Uuid::now_v7()), alice, alice, &usd, 1, None, MOVE)
+            .await,
         Err(LedgerError::Invalid { field: "to", .. })
     ));
     assert!(matches!(
-        f.ledger.transfer(alice, bob, &code("ZZZ"), 1, None, MOVE).await,
+        f.ledger
+            .transfer(TransferId(Uuid::now_v7()), alice, bob, &code("ZZZ"), 1, None, MOVE)
+            .await,
         Err(LedgerError::UnknownAsset(_))
     ));
     execute(&f.db, "UPDATE assets SET enabled = FALSE WHERE code = 'EUR'").await;
     assert!(matches!(
-        f.ledger.deposit(alice, &code("EUR"), 1, None, MOVE).await,
+        f.ledger
+            .deposit(TransferId(Uuid::now_v7()), alice, &code("EUR"), 1, None, MOVE)
+            .await,
         Err(LedgerError::AssetDisabled(_))
     ));
     assert_eq!(count(&f.db, "SELECT COUNT(*) FROM ledger_accounts").await, before);
@@ -125,7 +144,10 @@ async fn holds_keep_their_state_and_a_retried_id_applies_once() {
     let f = fixture().await;
     let alice = user(&f.db).await;
     let usd = code("USD");
-    f.ledger.deposit(alice, &usd, 1_000, None, MOVE).await.unwrap();
+    f.ledger
+        .deposit(TransferId(Uuid::now_v7()), alice, &usd, 1_000, None, MOVE)
+        .await
+        .unwrap();
     let wallet = f.ledger.wallet(alice, &usd).await.unwrap().account.id;
     let fees = f.ledger.system_account(&usd, Purpose::Fees).await.unwrap().account.id;
     let hold_id = TransferId(Uuid::now_v7());
@@ -169,8 +191,14 @@ async fn the_audit_reports_a_tampered_total() {
     let f = fixture().await;
     let (alice, bob) = (user(&f.db).await, user(&f.db).await);
     let usd = code("USD");
-    f.ledger.deposit(alice, &usd, 5_000, None, MOVE).await.unwrap();
-    f.ledger.transfer(alice, bob, &usd, 2_000, None, MOVE).await.unwrap();
+    f.ledger
+        .deposit(TransferId(Uuid::now_v7()), alice, &usd, 5_000, None, MOVE)
+        .await
+        .unwrap();
+    f.ledger
+        .transfer(TransferId(Uuid::now_v7()), alice, bob, &usd, 2_000, None, MOVE)
+        .await
+        .unwrap();
     assert!(f.ledger.audit().await.unwrap().is_clean());
     execute(
         &f.db,
@@ -200,7 +228,10 @@ async fn a_stored_amount_that_is_not_a_number_is_corrupt() {
         return; // NUMERIC(39,0) cannot hold anything but a number.
     }
     let alice = user(&f.db).await;
-    f.ledger.deposit(alice, &code("USD"), 10, None, MOVE).await.unwrap();
+    f.ledger
+        .deposit(TransferId(Uuid::now_v7()), alice, &code("USD"), 10, None, MOVE)
+        .await
+        .unwrap();
     execute(
         &f.db,
         "UPDATE ledger_accounts SET debits_posted = '1.5' WHERE owner_id IS NOT NULL",
@@ -218,7 +249,10 @@ async fn concurrent_batches_keep_their_own_results_when_applied_together() {
     let f = fixture().await;
     let alice = user(&f.db).await;
     let usd = code("USD");
-    f.ledger.deposit(alice, &usd, 10, None, MOVE).await.unwrap();
+    f.ledger
+        .deposit(TransferId(Uuid::now_v7()), alice, &usd, 10, None, MOVE)
+        .await
+        .unwrap();
     let mut recipients = Vec::new();
     for _ in 0..40 {
         recipients.push(user(&f.db).await);
@@ -247,7 +281,9 @@ async fn concurrent_batches_keep_their_own_results_when_applied_together() {
     for to in &recipients {
         let (ledger, to) = (f.ledger.clone(), *to);
         sends.push(tokio::spawn(async move {
-            ledger.transfer(alice, to, &usd, 1, None, MOVE).await
+            ledger
+                .transfer(TransferId(Uuid::now_v7()), alice, to, &usd, 1, None, MOVE)
+                .await
         }));
     }
     let mut repeats = Vec::new();

@@ -31,7 +31,13 @@
 //!   5xx after their money transaction has committed.
 //! - The handler runs in a task of its own, so a client that hangs up or the request timeout cannot cut it off
 //!   between its commit and the storing of its response. Only a crash of the process can leave a claim
-//!   `in_progress`; such a key answers 409 until it expires rather than risk moving money twice.
+//!   `in_progress`.
+//! - Each claim stands for one operation ([`Operation`], stored with the claim), and a handler derives the ids
+//!   of what it writes from it (the transfer id, the withdrawal id), so the ledger applies an operation at most
+//!   once however often it runs. A claim is leased for twice the request timeout; a retry that finds the lease
+//!   over takes the claim and runs the request again under the same operation: if the effect had committed, the
+//!   handler finds it and answers with it; if not, it is applied now. On the embedded database every lease ends
+//!   at start-up (one process owns the file), so after a crash and restart the first retry gets its answer.
 //! - Keys are kept 24 h from their claim; afterwards the key may be reused, and rows are purged opportunistically
 //!   (every [`PURGE_EVERY`]th stored response spawns [`purge_expired`]).
 
@@ -108,6 +114,38 @@ struct Claim {
     hash: Vec<u8>,
 }
 
+/// The operation a request behind an `Idempotency-Key` runs as: the same on every run of the same claim. A
+/// handler on an idempotent route takes it as an extractor and derives the ids of what it writes from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for Operation {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Operation>()
+            .copied()
+            .ok_or_else(|| ApiError::internal(&"a route that needs an operation runs without the idempotency layer"))
+    }
+}
+
+/// How long a claim is presumed alive: well past the request timeout, after which its request has been
+/// answered (408) even if its handler still runs.
+fn lease(request_timeout_secs: u64) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(request_timeout_secs.saturating_mul(2)).unwrap_or(i64::MAX / 1000))
+}
+
+/// Ends every lease left by a stopped process, on the embedded database (see the module docs); a no-op on
+/// PostgreSQL, where other nodes may hold live claims.
+pub async fn end_leases_at_start(db: &Db, now: DateTime<Utc>) -> Result<u64, DbError> {
+    if db.backend() != platform::Backend::Sqlite {
+        return Ok(0);
+    }
+    store::end_leases(db, now).await
+}
+
 async fn run(state: AppState, request: Request, next: Next) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
     let AuthUser(who) = AuthUser::from_request_parts(&mut parts, &state).await?;
@@ -144,6 +182,14 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
                 return Err(ApiError::of(ErrorCode::IdempotencyConflict)
                     .with_details(json!({ "field": FIELD, "reason": "different_request" })));
             }
+            if let Some(operation) = record.operation_id.filter(|_| record.abandoned(state.clock.now())) {
+                match take_over_and_run(state.clone(), claim.clone(), Operation(operation), request, next).await? {
+                    Attempt::Ran(response) => return Ok(response),
+                    Attempt::Held(back, back_next) => (request, next) = (back, back_next),
+                }
+                tokio::time::sleep(POLL).await;
+                continue;
+            }
             if let Some(stored) = record.completed() {
                 return Ok(replay(stored));
             }
@@ -171,13 +217,49 @@ enum Attempt {
 async fn claim_and_run(state: AppState, claim: Claim, request: Request, next: Next) -> Result<Attempt, ApiError> {
     let attempt = async move {
         let now = state.clock.now();
-        let expires_at = now + chrono::Duration::hours(KEEP_HOURS);
-        if store::claim(&state.db, claim.user, &claim.key, &claim.hash, now, expires_at).await? {
-            Ok(Attempt::Ran(execute(state, claim, request, next).await))
+        let operation = Operation(Uuid::now_v7());
+        let new = store::NewClaim {
+            user: claim.user,
+            key: &claim.key,
+            request_hash: &claim.hash,
+            operation: operation.0,
+            now,
+            lease_until: now + lease(state.config.request_timeout_secs),
+            expires_at: now + chrono::Duration::hours(KEEP_HOURS),
+        };
+        if store::claim(&state.db, &new).await? {
+            Ok(Attempt::Ran(execute(state, claim, operation, request, next).await))
         } else {
             Ok::<_, ApiError>(Attempt::Held(request, next))
         }
     };
+    detached(attempt).await
+}
+
+/// Takes over an abandoned claim and runs it again under its operation, detached like a first claim.
+async fn take_over_and_run(
+    state: AppState,
+    claim: Claim,
+    operation: Operation,
+    request: Request,
+    next: Next,
+) -> Result<Attempt, ApiError> {
+    let attempt = async move {
+        let now = state.clock.now();
+        let lease_until = now + lease(state.config.request_timeout_secs);
+        if store::take_over(&state.db, claim.user, &claim.key, &claim.hash, now, lease_until).await? {
+            tracing::warn!(operation = %operation.0, "running an abandoned idempotency claim again under its operation");
+            Ok(Attempt::Ran(execute(state, claim, operation, request, next).await))
+        } else {
+            Ok::<_, ApiError>(Attempt::Held(request, next))
+        }
+    };
+    detached(attempt).await
+}
+
+async fn detached(
+    attempt: impl Future<Output = Result<Attempt, ApiError>> + Send + 'static,
+) -> Result<Attempt, ApiError> {
     let attempt = tokio::spawn(request_id::within(request_id::current(), attempt).instrument(tracing::Span::current()));
     attempt
         .await
@@ -226,7 +308,8 @@ fn fingerprint(method: &str, path: &str, body: &[u8]) -> Vec<u8> {
 
 /// Runs the handler detached from the connection: the outer future may be dropped (client gone, timeout) but
 /// the handler and the storing of its response still finish. A panic in the handler releases the claim.
-async fn execute(state: AppState, claim: Claim, request: Request, next: Next) -> Response {
+async fn execute(state: AppState, claim: Claim, operation: Operation, mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(operation);
     let id = request_id::current();
     let span = tracing::Span::current();
     let supervised = {

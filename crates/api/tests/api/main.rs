@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod bad_input;
 mod connections;
+mod crash_recovery;
 mod deposit_webhook;
 mod helpers;
 mod idempotency;

@@ -5,7 +5,7 @@ use crate::auth::Client;
 use crate::envelope::{Envelope, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::middleware::idempotency::IdempotencyKey;
+use crate::middleware::idempotency::{IdempotencyKey, Operation};
 use crate::openapi::answers::{IdempotencyConflict, JsonBody, NotFound, Staff};
 use crate::permission::{DepositsRecord, Permitted};
 use crate::routes::wallets::input::{amount_in, movable_asset, short_text};
@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use identity::IdentityError;
 use ledger::Movement;
+use ledger::books::TransferId;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -52,6 +53,7 @@ pub async fn record_deposit(
     State(state): State<AppState>,
     staff: Permitted<DepositsRecord>,
     Client(client): Client,
+    operation: Operation,
     ApiJson(body): ApiJson<DepositBody>,
 ) -> Result<(StatusCode, Json<Envelope<TransferView>>), ApiError> {
     let asset = movable_asset(&state, &body.asset).await?;
@@ -72,7 +74,14 @@ pub async fn record_deposit(
     };
     let transfer = state
         .ledger
-        .deposit(user.id, &asset.code, amount, Some(reference), movement)
+        .deposit(
+            TransferId(operation.0),
+            user.id,
+            &asset.code,
+            amount,
+            Some(reference),
+            movement,
+        )
         .await?;
     state.wake_relay();
     Ok((StatusCode::CREATED, ok(TransferView::new(&transfer, &asset))))

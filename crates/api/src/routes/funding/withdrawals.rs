@@ -7,7 +7,7 @@ use crate::auth::{AuthUser, Client};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
-use crate::middleware::idempotency::IdempotencyKey;
+use crate::middleware::idempotency::{IdempotencyKey, Operation};
 use crate::openapi::answers::{
     All, BadInput, CodeMissing, IdempotencyConflict, InsufficientFunds, JsonBody, NotFound, SignedIn,
 };
@@ -63,9 +63,17 @@ pub async fn create_withdrawal(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     Client(client): Client,
+    operation: Operation,
     ApiJson(body): ApiJson<WithdrawalBody>,
 ) -> Result<(StatusCode, Json<Envelope<WithdrawalView>>), ApiError> {
+    let id = operation.0;
     let asset = movable_asset(&state, &body.asset).await?;
+    // This request run again after a crash: answer with what its first run committed (its code is spent).
+    if let Some(done) = state.ledger.withdrawal(id).await?
+        && done.user == who.user_id
+    {
+        return Ok((StatusCode::CREATED, ok(WithdrawalView::new(&done, &asset))));
+    }
     let amount = amount_in(&body.amount, &asset)?;
     let rules = rules_for(&state.config, &asset);
     if amount < rules.min {
@@ -91,7 +99,6 @@ pub async fn create_withdrawal(
     let CheckedDestination {
         plain, kind, masked, ..
     } = checked;
-    let id = Uuid::now_v7();
     let sealed = SecretBox::new(state.keys.data_encryption_key.expose())
         .seal(plain.to_string().as_bytes(), &associated_data(id, who.user_id))
         .map_err(|e| ApiError::internal(&e))?;

@@ -5,7 +5,7 @@ use crate::auth::{AuthUser, Client};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::middleware::idempotency;
+use crate::middleware::idempotency::{self, Operation};
 use crate::openapi::answers::{All, CodeMissing, IdempotencyConflict, InsufficientFunds, JsonBody, SignedIn};
 use crate::routes::wallets::input::{amount_in, movable_asset, short_text};
 use crate::routes::wallets::views::TransferView;
@@ -14,6 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use identity::IdentityError;
+use ledger::books::{TransferId, TransferKind};
 use ledger::{Balance, Movement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -121,8 +122,10 @@ pub async fn create_transfer(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     Client(client): Client,
+    operation: Operation,
     ApiJson(body): ApiJson<TransferRequestBody>,
 ) -> Result<(StatusCode, Json<Envelope<TransferView>>), ApiError> {
+    let id = TransferId(operation.0);
     let asset = movable_asset(&state, &body.asset).await?;
     let amount = amount_in(&body.amount, &asset)?;
     let memo = short_text("memo", body.memo, MAX_MEMO_CHARS)?;
@@ -132,6 +135,12 @@ pub async fn create_transfer(
     })?;
     if recipient.id == who.user_id {
         return Err(ApiError::invalid_field("to", "cannot send to yourself"));
+    }
+    // This request run again after a crash: answer with what its first run committed (its code is spent).
+    if let Some(done) = state.ledger.applied(id).await?
+        && done.request.kind == TransferKind::Transfer
+    {
+        return Ok((StatusCode::CREATED, ok(TransferView::new(&done, &asset))));
     }
     // Money leaving the account needs the second factor: a stolen session alone cannot empty it. Asked last, so
     // a request refused for its input does not spend the code.
@@ -144,7 +153,7 @@ pub async fn create_transfer(
     };
     let transfer = state
         .ledger
-        .transfer(who.user_id, recipient.id, &asset.code, amount, memo, movement)
+        .transfer(id, who.user_id, recipient.id, &asset.code, amount, memo, movement)
         .await?;
     state.wake_relay();
     Ok((StatusCode::CREATED, ok(TransferView::new(&transfer, &asset))))
