@@ -4,7 +4,7 @@ use crate::middleware::rate_limit::{RateLimitSetupError, RateLimits};
 use crate::middleware::{api_key, envelope_errors, metrics, rate_limit, request_id, security_headers};
 use crate::openapi;
 use crate::routes;
-use crate::state::AppState;
+use crate::state::{AppState, Services};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -140,7 +140,7 @@ impl Application {
             replay_guard(&config)?,
             two_factor.clone(),
         );
-        let state = AppState {
+        let state = AppState::new(Services {
             config: Arc::new(config),
             assets: AssetCatalogue::new(db.clone()),
             ledger: Ledger::new(db.clone(), clock.clone()),
@@ -155,7 +155,7 @@ impl Application {
             bus,
             clock,
             keys: Arc::new(keys),
-        };
+        });
         let router = router(state.clone(), extra_routes);
         Ok(Application {
             listener,

@@ -5,9 +5,27 @@ use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// What handlers reach: shared, cheap to clone, built once at start-up.
+/// What handlers reach, built once at start-up. Extractors and layers take a copy of the state for every
+/// request, so the copy is one reference count: the services live behind a single `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+pub struct Services {
     pub config: Arc<Config>,
     pub db: Db,
     pub bus: Arc<dyn EventBus>,
@@ -26,7 +44,7 @@ pub struct AppState {
     pub rate_limits: RateLimits,
 }
 
-impl AppState {
+impl Services {
     pub fn wake_relay(&self) {
         self.relay_waker.notify_one();
     }
