@@ -8,6 +8,7 @@ mod api_keys;
 mod api_keys_store;
 mod email;
 mod error;
+mod hash_gate;
 mod lockout;
 mod model;
 mod password;
