@@ -35,4 +35,4 @@ pub use staff::{Invite, NewStaff, Staff};
 pub use staff_store::UserQuery;
 pub use tokens::{AccessClaims, AccessTokens};
 pub use totp::code_for as totp_code;
-pub use two_factor::{TotpSetup, TwoFactor};
+pub use two_factor::{Enabled, TotpSetup, TwoFactor};
