@@ -19,6 +19,12 @@ pub(crate) struct HashLimits {
     pub wait: Duration,
 }
 
+/// The right to run one hash, held from admission until that hash ends (dropping it gives the turn back).
+#[derive(Debug)]
+pub(crate) struct HashTurn {
+    _permit: OwnedSemaphorePermit,
+}
+
 #[derive(Debug)]
 pub(crate) struct HashGate {
     limits: HashLimits,
@@ -39,14 +45,23 @@ impl HashGate {
         }
     }
 
-    /// Runs `work` on the blocking pool once a turn is free. The turn travels with the work, so a request that
-    /// goes away mid-hash still holds it until the hash ends: the bound counts hashes, not requests.
+    /// Runs `work` on the blocking pool once a turn is free.
     pub(crate) async fn run<R, F>(self: &Arc<Self>, work: F) -> Result<R, IdentityError>
     where
         R: Send + 'static,
         F: FnOnce() -> R + Send + 'static,
     {
         let turn = self.admit().await?;
+        self.run_in(turn, work).await
+    }
+
+    /// Runs `work` on the blocking pool in a turn already taken. The turn travels with the work, so a request
+    /// that goes away mid-hash still holds it until the hash ends: the bound counts hashes, not requests.
+    pub(crate) async fn run_in<R, F>(self: &Arc<Self>, turn: HashTurn, work: F) -> Result<R, IdentityError>
+    where
+        R: Send + 'static,
+        F: FnOnce() -> R + Send + 'static,
+    {
         let gate = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
@@ -62,13 +77,14 @@ impl HashGate {
         self.peak.load(Ordering::Relaxed)
     }
 
-    async fn admit(&self) -> Result<OwnedSemaphorePermit, IdentityError> {
+    /// A turn, at once, or after waiting in the bounded queue; [`IdentityError::Busy`] when there is none.
+    pub(crate) async fn admit(&self) -> Result<HashTurn, IdentityError> {
         if let Ok(turn) = Arc::clone(&self.turns).try_acquire_owned() {
-            return Ok(turn);
+            return Ok(HashTurn { _permit: turn });
         }
         let _place = self.queue()?;
         match tokio::time::timeout(self.limits.wait, Arc::clone(&self.turns).acquire_owned()).await {
-            Ok(Ok(turn)) => Ok(turn),
+            Ok(Ok(turn)) => Ok(HashTurn { _permit: turn }),
             Ok(Err(closed)) => Err(IdentityError::Internal(format!("hashing turns: {closed}"))),
             Err(_elapsed) => Err(busy()),
         }

@@ -3,7 +3,7 @@
 
 use crate::IdentityError;
 use crate::email::Email;
-use crate::hash_gate::{HashGate, HashLimits};
+use crate::hash_gate::{HashGate, HashLimits, HashTurn};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use platform::Config;
@@ -133,12 +133,29 @@ impl PasswordHasher {
     /// True when `password` matches `hash`; with no hash (unknown account) it verifies against the decoy and
     /// returns false, taking the same time.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, IdentityError> {
+        let turn = self.turn().await?;
+        self.verify_in_turn(turn, password, hash).await
+    }
+
+    /// Takes a turn ahead of the work that leads to a verification, so a busy server refuses before doing any
+    /// of it.
+    pub(crate) async fn turn(&self) -> Result<HashTurn, IdentityError> {
+        self.gate.admit().await
+    }
+
+    /// [`verify`](Self::verify) in a turn already taken.
+    pub(crate) async fn verify_in_turn(
+        &self,
+        turn: HashTurn,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<bool, IdentityError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.decoy).to_owned();
         let password = password.to_owned();
         let matches = self
             .gate
-            .run(move || {
+            .run_in(turn, move || {
                 Argon2::default()
                     .verify_password(password.as_bytes(), hash.as_str())
                     .is_ok()

@@ -122,6 +122,9 @@ impl Sessions {
             email: lockout::email_key(email.as_ref().map_or(credentials.email, Email::as_str)),
             ip: client.ip.as_deref().map(lockout::ip_key),
         };
+        // The hashing turn comes first: a busy server refuses at once, before counting an attempt or touching
+        // the database, which also bounds how many logins contend for one lockout row at a time.
+        let turn = self.hasher.turn().await?;
         let lock = self.count_attempt(&keys).await?;
 
         let found = match &email {
@@ -129,14 +132,7 @@ impl Sessions {
             None => None,
         };
         let hash = found.as_ref().and_then(|(_, hash)| hash.as_deref());
-        let password_ok = match self.hasher.verify(credentials.password, hash).await {
-            Ok(matches) => matches,
-            Err(e) => {
-                // Refused before any checking (a busy server): the attempt must not count against the user.
-                self.give_back_attempt(&keys).await?;
-                return Err(e);
-            }
-        };
+        let password_ok = self.hasher.verify_in_turn(turn, credentials.password, hash).await?;
         let now = self.clock.now();
         let user = match found {
             Some((user, _)) if password_ok => user,
@@ -148,7 +144,7 @@ impl Sessions {
         };
         if user.status == UserStatus::Suspended {
             let mut tx = self.db.begin().await?;
-            self.give_back_attempt_in(&mut tx, &keys).await?;
+            self.give_back_attempt(&mut tx, &keys).await?;
             self.audit(
                 &mut tx,
                 Some(user.id),
@@ -291,14 +287,7 @@ impl Sessions {
         })
     }
 
-    async fn give_back_attempt(&self, keys: &AttemptKeys) -> Result<(), IdentityError> {
-        let mut tx = self.db.begin().await?;
-        self.give_back_attempt_in(&mut tx, keys).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn give_back_attempt_in(&self, tx: &mut Tx, keys: &AttemptKeys) -> Result<(), IdentityError> {
+    async fn give_back_attempt(&self, tx: &mut Tx, keys: &AttemptKeys) -> Result<(), IdentityError> {
         for key in keys.all() {
             store::give_back_login_attempt(tx, key, self.lockout.max_failures).await?;
         }
