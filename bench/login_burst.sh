@@ -3,7 +3,7 @@
 # raised so that only the password-hashing bound holds the burst back. Prints the server's RSS before the burst
 # and its peak (VmHWM) after, and how the logins were answered.
 #
-#   bench/login_burst.sh [logins] [extra BOURSE_* settings...]
+#   [BENCH_BINARY=path] bench/login_burst.sh [logins] [extra BOURSE_* settings...]
 #
 # e.g. `bench/login_burst.sh 300` (the defaults: one hash per CPU), or
 # `bench/login_burst.sh 300 BOURSE_PASSWORD_HASH_CONCURRENCY=256 BOURSE_PASSWORD_HASH_QUEUE=10000` to see what a
@@ -13,8 +13,12 @@ cd "$(dirname "$0")/.."
 
 logins=${1:-300}
 shift || true
-cargo build --release --quiet
-binary=${CARGO_TARGET_DIR:-target}/release/bourse
+# BENCH_BINARY runs another build instead (e.g. an older one, to compare).
+binary=${BENCH_BINARY:-}
+if [ -z "$binary" ]; then
+  cargo build --release --quiet
+  binary=${CARGO_TARGET_DIR:-target}/release/bourse
+fi
 
 work=$(mktemp -d)
 server=
@@ -47,7 +51,7 @@ def login(n):
     request = urllib.request.Request(f"http://{addr}/v1/auth/login", body, {"Content-Type": "application/json"})
     start.wait()
     try:
-        urllib.request.urlopen(request, timeout=60)
+        urllib.request.urlopen(request, timeout=600)
         answers["200"] += 1
     except urllib.error.HTTPError as e:
         answers[f"{e.code} code {json.load(e)['error']['code']}"] += 1
