@@ -286,6 +286,15 @@ impl From<identity::IdentityError> for ApiError {
                 error.retry_after_secs = Some(retry_after_secs);
                 error
             }
+            E::Busy { retry_after_secs } => {
+                let mut error = ApiError::new(
+                    ErrorCode::UpstreamUnavailable,
+                    "The server is checking too many passwords at once; retry shortly.",
+                )
+                .with_details(json!({ "retry_after_secs": retry_after_secs }));
+                error.retry_after_secs = Some(retry_after_secs);
+                error
+            }
             E::Suspended => ApiError::new(ErrorCode::Forbidden, "This account is suspended."),
             E::TwoFactorRequired { challenge } => ApiError::new(
                 ErrorCode::TwoFactorRequired,

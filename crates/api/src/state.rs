@@ -1,5 +1,5 @@
 use crate::middleware::rate_limit::RateLimits;
-use identity::{Accounts, ApiKeys, Sessions, Staff, TwoFactor};
+use identity::{Accounts, ApiKeys, PasswordHasher, Sessions, Staff, TwoFactor};
 use ledger::{AssetCatalogue, Ledger};
 use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
@@ -38,6 +38,8 @@ pub struct Services {
     pub two_factor: TwoFactor,
     pub staff: Staff,
     pub api_keys: ApiKeys,
+    /// The one hasher the contexts above share, so they share its bound on concurrent hashes.
+    pub password_hasher: PasswordHasher,
     /// Wakes the outbox relay so an event goes out right after its transaction commits.
     pub relay_waker: Arc<Notify>,
     /// The limiter behind the rate-limit layer, for limits only a handler can key (login per email).

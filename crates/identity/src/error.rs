@@ -16,6 +16,9 @@ pub enum IdentityError {
         until: DateTime<Utc>,
         retry_after_secs: u64,
     },
+    /// Every password-hashing turn is taken and the queue for one is full or waited too long.
+    #[error("too many passwords are being checked; retry in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     #[error("the account is suspended")]
     Suspended,
     /// The password was right; a second factor is owed for this challenge.

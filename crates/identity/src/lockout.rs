@@ -1,6 +1,10 @@
-//! Brute-force protection: failed logins are counted per email and per client IP within a window; reaching the
+//! Brute-force protection: login attempts are counted per email and per client IP within a window; reaching the
 //! limit locks logins for that key until the window has passed again. The lock is keyed on what the client
 //! sent, so reporting it reveals nothing about whether an account exists.
+//!
+//! An attempt is counted before its password is checked, in one statement per key (see
+//! [`store::count_login_attempt`](crate::store::count_login_attempt)), so simultaneous attempts cannot all see
+//! the count below the limit. A right password then gives its attempt back (see [`Sessions`](crate::Sessions)).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -10,35 +14,25 @@ pub struct LockoutPolicy {
     pub window: Duration,
 }
 
-/// What is stored per key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FailureCount {
-    pub failures: u32,
-    pub window_start: DateTime<Utc>,
-    pub locked_until: Option<DateTime<Utc>>,
+/// The bounds one attempt at `now` is counted against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AttemptWindow {
+    pub now: DateTime<Utc>,
+    /// A count whose window started at or before this has expired: the attempt starts a new one.
+    pub expired_before: DateTime<Utc>,
+    pub max_failures: i64,
+    /// The end of the lock this attempt sets if it reaches the limit.
+    pub lock_until: DateTime<Utc>,
 }
 
 impl LockoutPolicy {
-    /// The end of the lock in force for this key at `now`, if any.
-    pub(crate) fn locked_until(&self, state: Option<&FailureCount>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        state.and_then(|s| s.locked_until).filter(|until| *until > now)
-    }
-
-    /// The key's state after one more failure at `now`.
-    pub(crate) fn after_failure(&self, state: Option<FailureCount>, now: DateTime<Utc>) -> FailureCount {
-        let mut next = match state {
-            Some(s) if now - s.window_start < self.window && self.locked_until(Some(&s), now).is_none() => s,
-            _ => FailureCount {
-                failures: 0,
-                window_start: now,
-                locked_until: None,
-            },
-        };
-        next.failures = next.failures.saturating_add(1);
-        if next.failures >= self.max_failures {
-            next.locked_until = Some(now + self.window);
+    pub(crate) fn window_at(&self, now: DateTime<Utc>) -> AttemptWindow {
+        AttemptWindow {
+            now,
+            expired_before: now - self.window,
+            max_failures: i64::from(self.max_failures),
+            lock_until: now + self.window,
         }
-        next
     }
 }
 
@@ -53,6 +47,9 @@ pub(crate) fn ip_key(ip: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{self, LoginAttempt};
+    use chrono::SubsecRound;
+    use platform::test_support::MigratedDb;
 
     fn policy() -> LockoutPolicy {
         LockoutPolicy {
@@ -61,37 +58,70 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_limit_locks_for_the_window_then_expires() {
-        let start = Utc::now();
-        let mut state = None;
-        for n in 0..3 {
-            assert_eq!(
-                policy().locked_until(state.as_ref(), start),
-                None,
-                "not locked after {n}"
-            );
-            state = Some(policy().after_failure(state, start));
-        }
-        let until = policy().locked_until(state.as_ref(), start).expect("locked after 3");
-        assert_eq!(until, start + Duration::minutes(15));
-        assert!(
-            policy()
-                .locked_until(state.as_ref(), until - Duration::seconds(1))
-                .is_some()
-        );
-        assert_eq!(policy().locked_until(state.as_ref(), until), None);
-        // After the lock, counting starts again.
-        let after = policy().after_failure(state, until);
-        assert_eq!(after.failures, 1);
-        assert_eq!(after.locked_until, None);
+    async fn attempt(db: &MigratedDb, at: DateTime<Utc>) -> LoginAttempt {
+        let mut tx = db.db.begin().await.unwrap();
+        let attempt = store::count_login_attempt(&mut tx, "email:a@example.com", &policy().window_at(at))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        attempt
     }
 
-    #[test]
-    fn failures_outside_the_window_are_forgotten() {
-        let start = Utc::now();
-        let state = Some(policy().after_failure(Some(policy().after_failure(None, start)), start));
-        let later = policy().after_failure(state, start + Duration::minutes(16));
-        assert_eq!(later.failures, 1);
+    #[tokio::test]
+    async fn the_limit_locks_for_the_window_then_expires() {
+        let db = MigratedDb::fresh().await;
+        let start = Utc::now().trunc_subsecs(0);
+        for n in 1..=3 {
+            let counted = attempt(&db, start).await;
+            let expected_lock = (n == 3).then_some(start + Duration::minutes(15));
+            assert_eq!(counted, LoginAttempt::Counted { lock: expected_lock }, "attempt {n}");
+        }
+        let until = start + Duration::minutes(15);
+        assert_eq!(attempt(&db, start).await, LoginAttempt::Locked { until });
+        assert_eq!(
+            attempt(&db, until - Duration::seconds(1)).await,
+            LoginAttempt::Locked { until }
+        );
+        // After the lock, counting starts again.
+        assert_eq!(attempt(&db, until).await, LoginAttempt::Counted { lock: None });
+        assert_eq!(attempt(&db, until).await, LoginAttempt::Counted { lock: None });
+        assert_eq!(
+            attempt(&db, until).await,
+            LoginAttempt::Counted {
+                lock: Some(until + Duration::minutes(15))
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_outside_the_window_are_forgotten() {
+        let db = MigratedDb::fresh().await;
+        let start = Utc::now().trunc_subsecs(0);
+        attempt(&db, start).await;
+        attempt(&db, start).await;
+        let later = start + Duration::minutes(16);
+        for _ in 0..2 {
+            assert_eq!(attempt(&db, later).await, LoginAttempt::Counted { lock: None });
+        }
+    }
+
+    #[tokio::test]
+    async fn a_given_back_attempt_lifts_the_lock_it_set() {
+        let db = MigratedDb::fresh().await;
+        let start = Utc::now().trunc_subsecs(0);
+        for _ in 0..3 {
+            attempt(&db, start).await;
+        }
+        let mut tx = db.db.begin().await.unwrap();
+        store::give_back_login_attempt(&mut tx, "email:a@example.com", policy().max_failures)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            attempt(&db, start).await,
+            LoginAttempt::Counted {
+                lock: Some(start + Duration::minutes(15))
+            }
+        );
     }
 }

@@ -1,11 +1,14 @@
-//! Password rules and argon2id hashing. Hashing is CPU-bound and slow on purpose, so it runs on the blocking
-//! pool, never on the async workers.
+//! Password rules and argon2id hashing. Hashing is CPU-bound, slow and memory-hungry on purpose, so it runs on
+//! the blocking pool, never on the async workers, and only as many hashes at once as [`HashGate`] allows.
 
 use crate::IdentityError;
 use crate::email::Email;
+use crate::hash_gate::{HashGate, HashLimits, HashTurn};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use platform::Config;
+use std::sync::Arc;
+use std::time::Duration;
 
 const MIN_LEN: usize = 12;
 /// argon2 accepts any length; this bound keeps a request from making the server hash megabytes.
@@ -90,13 +93,15 @@ impl PasswordPolicy {
     }
 }
 
-/// argon2id with parameters from configuration.
+/// argon2id with parameters from configuration. Clones share one bound on concurrent hashes: every path that
+/// hashes or verifies a password goes through [`hash`](Self::hash) or [`verify`](Self::verify).
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     /// A hash of a random password with the same parameters, verified against when the email is unknown so a
     /// failed login costs the same time whether or not the account exists.
     decoy: String,
+    gate: Arc<HashGate>,
 }
 
 impl PasswordHasher {
@@ -111,31 +116,71 @@ impl PasswordHasher {
         let mut random = [0u8; 24];
         getrandom::fill(&mut random).map_err(|e| IdentityError::Internal(format!("randomness: {e}")))?;
         let decoy = hash_with(&params, &hex::encode(random))?;
-        Ok(PasswordHasher { params, decoy })
+        Ok(PasswordHasher {
+            params,
+            decoy,
+            gate: Arc::new(HashGate::new(hash_limits(config))),
+        })
     }
 
+    /// A busy server answers [`IdentityError::Busy`] instead of queueing without bound.
     pub async fn hash(&self, password: &str) -> Result<String, IdentityError> {
         let params = self.params.clone();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_with(&params, &password))
-            .await
-            .map_err(|e| IdentityError::Internal(format!("hashing task: {e}")))?
+        self.gate.run(move || hash_with(&params, &password)).await?
     }
 
     /// True when `password` matches `hash`; with no hash (unknown account) it verifies against the decoy and
     /// returns false, taking the same time.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, IdentityError> {
+        let turn = self.turn().await?;
+        self.verify_in_turn(turn, password, hash).await
+    }
+
+    /// Takes a turn ahead of the work that leads to a verification, so a busy server refuses before doing any
+    /// of it.
+    pub(crate) async fn turn(&self) -> Result<HashTurn, IdentityError> {
+        self.gate.admit().await
+    }
+
+    /// [`verify`](Self::verify) in a turn already taken.
+    pub(crate) async fn verify_in_turn(
+        &self,
+        turn: HashTurn,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<bool, IdentityError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.decoy).to_owned();
         let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || {
-            Argon2::default()
-                .verify_password(password.as_bytes(), hash.as_str())
-                .is_ok()
-        })
-        .await
-        .map_err(|e| IdentityError::Internal(format!("verification task: {e}")))?;
+        let matches = self
+            .gate
+            .run_in(turn, move || {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok()
+            })
+            .await?;
         Ok(known && matches)
+    }
+
+    /// The most hashes that ran at the same moment since start; never above the configured concurrency.
+    pub fn peak_in_flight(&self) -> usize {
+        self.gate.peak_in_flight()
+    }
+}
+
+/// The configured bound, or one hash per CPU the process may use: more would only queue inside the kernel while
+/// each holds its memory.
+fn hash_limits(config: &Config) -> HashLimits {
+    let machine = std::thread::available_parallelism().map_or(1, usize::from);
+    HashLimits {
+        concurrency: config
+            .password_hash_concurrency
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(machine),
+        max_waiting: usize::try_from(config.password_hash_queue).unwrap_or(usize::MAX),
+        wait: Duration::from_millis(config.password_hash_wait_ms),
     }
 }
 

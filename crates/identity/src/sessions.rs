@@ -6,10 +6,11 @@
 
 use crate::accounts::{Origin, Revoked};
 use crate::email::Email;
-use crate::lockout::{self, FailureCount, LockoutPolicy};
+use crate::lockout::{self, LockoutPolicy};
 use crate::model::User;
 use crate::model::{Role, Session, UserStatus};
 use crate::password::PasswordHasher;
+use crate::store::LoginAttempt;
 use crate::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
 use crate::two_factor::TwoFactor;
 use crate::{IdentityError, api_keys_store, store};
@@ -117,28 +118,33 @@ impl Sessions {
     ) -> Result<IssuedTokens, IdentityError> {
         // A malformed email cannot match an account: answer exactly as for a wrong password.
         let email = Email::parse(credentials.email).ok();
-        let email_key = lockout::email_key(email.as_ref().map_or(credentials.email, Email::as_str));
-        let ip_key = client.ip.as_deref().map(lockout::ip_key);
-        self.refuse_if_locked(&email_key, ip_key.as_deref()).await?;
+        let keys = AttemptKeys {
+            email: lockout::email_key(email.as_ref().map_or(credentials.email, Email::as_str)),
+            ip: client.ip.as_deref().map(lockout::ip_key),
+        };
+        // The hashing turn comes first: a busy server refuses at once, before counting an attempt or touching
+        // the database, which also bounds how many logins contend for one lockout row at a time.
+        let turn = self.hasher.turn().await?;
+        let lock = self.count_attempt(&keys).await?;
 
         let found = match &email {
             Some(email) => store::credentials_by_email(&self.db, email).await?,
             None => None,
         };
         let hash = found.as_ref().and_then(|(_, hash)| hash.as_deref());
-        let password_ok = self.hasher.verify(credentials.password, hash).await?;
+        let password_ok = self.hasher.verify_in_turn(turn, credentials.password, hash).await?;
         let now = self.clock.now();
         let user = match found {
             Some((user, _)) if password_ok => user,
             found => {
                 let actor = found.map(|(user, _)| user.id);
-                self.record_failure(&email_key, ip_key.as_deref(), actor, client, now)
-                    .await?;
+                self.audit_failure(actor, lock, client, now).await?;
                 return Err(IdentityError::InvalidCredentials);
             }
         };
         if user.status == UserStatus::Suspended {
             let mut tx = self.db.begin().await?;
+            self.give_back_attempt(&mut tx, &keys).await?;
             self.audit(
                 &mut tx,
                 Some(user.id),
@@ -153,16 +159,15 @@ impl Sessions {
             return Err(IdentityError::Suspended);
         }
 
-        if self.two_factor.is_enabled(user.id).await? {
+        let two_factor = self.two_factor.is_enabled(user.id).await?;
+        let mut tx = self.db.begin().await?;
+        self.clear_attempts(&mut tx, &keys).await?;
+        if two_factor {
             let (challenge, hash) = new_refresh_token()?;
-            let mut tx = self.db.begin().await?;
-            store::clear_login_failures(&mut tx, &email_key).await?;
             store::insert_challenge(&mut tx, &hash, user.id, now + Duration::seconds(CHALLENGE_TTL_SECS)).await?;
             tx.commit().await?;
             return Err(IdentityError::TwoFactorRequired { challenge });
         }
-        let mut tx = self.db.begin().await?;
-        store::clear_login_failures(&mut tx, &email_key).await?;
         let issued = self.open_session(&mut tx, &user, client, now).await?;
         tx.commit().await?;
         Ok(issued)
@@ -177,21 +182,20 @@ impl Sessions {
     ) -> Result<IssuedTokens, IdentityError> {
         let hash = hash_refresh_token(challenge);
         let now = self.clock.now();
+        // The attempt is counted, and committed, before the code is checked.
         let mut tx = self.db.begin().await?;
-        let found = store::challenge(&mut tx, &hash).await?;
-        let Some(found) =
-            found.filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < CHALLENGE_ATTEMPTS)
-        else {
-            tx.rollback().await?;
+        let counted = store::count_challenge_attempt(&mut tx, &hash, now, CHALLENGE_ATTEMPTS).await?;
+        tx.commit().await?;
+        let Some(user_id) = counted else {
             return Err(IdentityError::Unauthenticated);
         };
-        if !self.two_factor.check_code(&mut tx, found.user_id, code).await? {
+        let mut tx = self.db.begin().await?;
+        if !self.two_factor.check_code(&mut tx, user_id, code).await? {
             tx.rollback().await?;
             let mut tx = self.db.begin().await?;
-            store::count_challenge_attempt(&mut tx, &hash).await?;
             self.audit(
                 &mut tx,
-                Some(found.user_id),
+                Some(user_id),
                 "auth.2fa_verify",
                 Outcome::Failure,
                 client,
@@ -202,7 +206,7 @@ impl Sessions {
             tx.commit().await?;
             return Err(IdentityError::InvalidCredentials);
         }
-        let user = store::user_by_id(&self.db, found.user_id).await?;
+        let user = store::user_by_id(&self.db, user_id).await?;
         let user = match user {
             Some(user) if user.status == UserStatus::Active => user,
             _ => {
@@ -257,47 +261,64 @@ impl Sessions {
         })
     }
 
-    async fn refuse_if_locked(&self, email_key: &str, ip_key: Option<&str>) -> Result<(), IdentityError> {
+    /// Counts the attempt for both keys before the password is checked; a key already locked refuses it and
+    /// counts nothing. Answers the lock this attempt set, if it reached the limit. Keys are always taken in the
+    /// same order (email, then IP), so simultaneous logins on PostgreSQL cannot deadlock on their rows.
+    async fn count_attempt(&self, keys: &AttemptKeys) -> Result<Option<DateTime<Utc>>, IdentityError> {
         let now = self.clock.now();
+        let window = self.lockout.window_at(now);
         let mut tx = self.db.begin().await?;
-        let mut until: Option<DateTime<Utc>> = None;
-        for key in std::iter::once(email_key).chain(ip_key) {
-            let state = store::login_failures(&mut tx, key).await?;
-            until = until.max(self.lockout.locked_until(state.as_ref(), now));
+        let mut set: Option<DateTime<Utc>> = None;
+        let mut locked: Option<DateTime<Utc>> = None;
+        for key in keys.all() {
+            match store::count_login_attempt(&mut tx, key, &window).await? {
+                LoginAttempt::Counted { lock } => set = set.max(lock),
+                LoginAttempt::Locked { until } => locked = locked.max(Some(until)),
+            }
         }
+        let Some(until) = locked else {
+            tx.commit().await?;
+            return Ok(set);
+        };
         tx.rollback().await?;
-        match until {
-            Some(until) => Err(IdentityError::LockedOut {
-                until,
-                retry_after_secs: u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1),
-            }),
-            None => Ok(()),
-        }
+        Err(IdentityError::LockedOut {
+            until,
+            retry_after_secs: u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1),
+        })
     }
 
-    async fn record_failure(
+    async fn give_back_attempt(&self, tx: &mut Tx, keys: &AttemptKeys) -> Result<(), IdentityError> {
+        for key in keys.all() {
+            store::give_back_login_attempt(tx, key, self.lockout.max_failures).await?;
+        }
+        Ok(())
+    }
+
+    /// After a right password: the email's failures are forgotten, and the IP gets its attempt back (other
+    /// failures from that IP still count).
+    async fn clear_attempts(&self, tx: &mut Tx, keys: &AttemptKeys) -> Result<(), IdentityError> {
+        store::clear_login_failures(tx, &keys.email).await?;
+        if let Some(ip) = &keys.ip {
+            store::give_back_login_attempt(tx, ip, self.lockout.max_failures).await?;
+        }
+        Ok(())
+    }
+
+    async fn audit_failure(
         &self,
-        email_key: &str,
-        ip_key: Option<&str>,
         actor: Option<Uuid>,
+        locked_until: Option<DateTime<Utc>>,
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> Result<(), IdentityError> {
         let mut tx = self.db.begin().await?;
-        let mut locked: Option<DateTime<Utc>> = None;
-        for key in std::iter::once(email_key).chain(ip_key) {
-            let state: Option<FailureCount> = store::login_failures(&mut tx, key).await?;
-            let next = self.lockout.after_failure(state, now);
-            locked = locked.max(next.locked_until);
-            store::save_login_failures(&mut tx, key, &next).await?;
-        }
         self.audit(
             &mut tx,
             actor,
             "auth.login",
             Outcome::Failure,
             client,
-            json!({ "reason": "invalid_credentials", "locked_until": locked }),
+            json!({ "reason": "invalid_credentials", "locked_until": locked_until }),
             now,
         )
         .await?;
@@ -475,6 +496,18 @@ impl Sessions {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// The lockout keys one login attempt counts against.
+struct AttemptKeys {
+    email: String,
+    ip: Option<String>,
+}
+
+impl AttemptKeys {
+    fn all(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.email.as_str()).chain(self.ip.as_deref())
     }
 }
 

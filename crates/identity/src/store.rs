@@ -2,7 +2,7 @@
 
 use crate::IdentityError;
 use crate::email::Email;
-use crate::lockout::FailureCount;
+use crate::lockout::AttemptWindow;
 use crate::model::{Role, Session, Tier, User, UserStatus};
 use chrono::{DateTime, Utc};
 use platform::{Db, Tx, on_db, on_tx};
@@ -259,37 +259,59 @@ pub(crate) async fn session_state(db: &Db, user: Uuid, session: Uuid) -> Result<
     ).bind(session).bind(user).fetch_optional(pool).await)?)
 }
 
-#[derive(sqlx::FromRow)]
-struct FailureRow {
-    failures: i64,
-    window_start: DateTime<Utc>,
-    locked_until: Option<DateTime<Utc>>,
+/// What counting one login attempt for a key found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginAttempt {
+    /// Counted; `lock` is set when this attempt reached the limit and locked the key.
+    Counted { lock: Option<DateTime<Utc>> },
+    /// The key was already locked: nothing was counted, and the password must not be checked.
+    Locked { until: DateTime<Utc> },
 }
 
-pub(crate) async fn login_failures(tx: &mut Tx, key: &str) -> Result<Option<FailureCount>, IdentityError> {
-    let row: Option<FailureRow> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT failures, window_start, locked_until FROM login_failures WHERE key = $1"
+/// Counts one attempt for `key` in a single statement, so simultaneous attempts each see the others' counts: a
+/// count whose window has passed starts again at 1, reaching the limit locks the key for a window, and a key
+/// that is locked is left as it is (no row comes back).
+const COUNT_LOGIN_ATTEMPT: &str = "INSERT INTO login_failures (key, failures, window_start, locked_until) \
+     VALUES ($1, 1, $2, CASE WHEN $3 <= 1 THEN $4 END) \
+     ON CONFLICT (key) DO UPDATE SET \
+     failures = CASE WHEN login_failures.window_start > $5 THEN login_failures.failures + 1 ELSE 1 END, \
+     window_start = CASE WHEN login_failures.window_start > $5 THEN login_failures.window_start ELSE $2 END, \
+     locked_until = CASE WHEN (CASE WHEN login_failures.window_start > $5 THEN login_failures.failures + 1 \
+     ELSE 1 END) >= $3 THEN $4 END \
+     WHERE login_failures.locked_until IS NULL OR login_failures.locked_until <= $2 \
+     RETURNING locked_until";
+
+pub(crate) async fn count_login_attempt(
+    tx: &mut Tx,
+    key: &str,
+    window: &AttemptWindow,
+) -> Result<LoginAttempt, IdentityError> {
+    let counted: Option<Option<DateTime<Utc>>> = on_tx!(tx, conn => sqlx::query_scalar(COUNT_LOGIN_ATTEMPT)
+        .bind(key)
+        .bind(window.now)
+        .bind(window.max_failures)
+        .bind(window.lock_until)
+        .bind(window.expired_before)
+        .fetch_optional(conn)
+        .await)?;
+    if let Some(lock) = counted {
+        return Ok(LoginAttempt::Counted { lock });
+    }
+    let until: Option<Option<DateTime<Utc>>> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT locked_until FROM login_failures WHERE key = $1"
     ).bind(key).fetch_optional(conn).await)?;
-    Ok(row.map(|r| FailureCount {
-        failures: u32::try_from(r.failures).unwrap_or(u32::MAX),
-        window_start: r.window_start,
-        locked_until: r.locked_until,
-    }))
+    Ok(LoginAttempt::Locked {
+        until: until.flatten().unwrap_or(window.lock_until),
+    })
 }
 
-pub(crate) async fn save_login_failures(tx: &mut Tx, key: &str, count: &FailureCount) -> Result<(), IdentityError> {
+/// Gives back an attempt whose password was right, lifting the lock it may have set.
+pub(crate) async fn give_back_login_attempt(tx: &mut Tx, key: &str, max_failures: u32) -> Result<(), IdentityError> {
     on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, \
-         locked_until = excluded.locked_until"
-    )
-    .bind(key)
-    .bind(i64::from(count.failures))
-    .bind(count.window_start)
-    .bind(count.locked_until)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+        "UPDATE login_failures SET failures = failures - 1, \
+         locked_until = CASE WHEN failures - 1 >= $2 THEN locked_until END \
+         WHERE key = $1 AND failures > 0"
+    ).bind(key).bind(i64::from(max_failures)).execute(conn).await.map(|_| ()))?;
     Ok(())
 }
 
@@ -387,24 +409,19 @@ pub(crate) async fn insert_challenge(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct Challenge {
-    pub user_id: Uuid,
-    pub expires_at: DateTime<Utc>,
-    pub attempts: i64,
-    pub used_at: Option<DateTime<Utc>>,
-}
-
-pub(crate) async fn challenge(tx: &mut Tx, hash: &str) -> Result<Option<Challenge>, IdentityError> {
-    Ok(on_tx!(tx, conn => sqlx::query_as(
-        "SELECT user_id, expires_at, attempts, used_at FROM login_challenges WHERE challenge_hash = $1"
-    ).bind(hash).fetch_optional(conn).await)?)
-}
-
-pub(crate) async fn count_challenge_attempt(tx: &mut Tx, hash: &str) -> Result<(), IdentityError> {
-    on_tx!(tx, conn => sqlx::query("UPDATE login_challenges SET attempts = attempts + 1 WHERE challenge_hash = $1")
-        .bind(hash).execute(conn).await.map(|_| ()))?;
-    Ok(())
+/// Counts one attempt on a live challenge before its code is checked, in one statement so simultaneous
+/// attempts cannot all pass the limit; the challenge's user, or `None` when it is unknown, used, expired or out
+/// of attempts.
+pub(crate) async fn count_challenge_attempt(
+    tx: &mut Tx,
+    hash: &str,
+    now: DateTime<Utc>,
+    max_attempts: i64,
+) -> Result<Option<Uuid>, IdentityError> {
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(
+        "UPDATE login_challenges SET attempts = attempts + 1 \
+         WHERE challenge_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3 RETURNING user_id"
+    ).bind(hash).bind(now).bind(max_attempts).fetch_optional(conn).await)?)
 }
 
 pub(crate) async fn use_challenge(tx: &mut Tx, hash: &str, now: DateTime<Utc>) -> Result<bool, IdentityError> {

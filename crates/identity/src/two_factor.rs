@@ -23,6 +23,13 @@ pub struct TotpSetup {
     pub qr_svg: String,
 }
 
+/// What turning 2FA on gave: the recovery codes (shown once) and how many other sessions were revoked.
+#[derive(Debug, Clone)]
+pub struct Enabled {
+    pub recovery_codes: Vec<String>,
+    pub revoked_sessions: u64,
+}
+
 #[derive(Clone)]
 pub struct TwoFactor {
     db: Db,
@@ -91,8 +98,16 @@ impl TwoFactor {
         })
     }
 
-    /// Confirms enrolment with a current code and returns the recovery codes (shown once, stored hashed).
-    pub async fn enable(&self, user: Uuid, code: &str, origin: &Origin) -> Result<Vec<String>, IdentityError> {
+    /// Confirms enrolment with a current code and returns the recovery codes (shown once, stored hashed). With
+    /// `revoke_others_than` set, every other session of the user is revoked in the same transaction, so a
+    /// session opened before 2FA (perhaps by whoever made the user want it) does not outlive it.
+    pub async fn enable(
+        &self,
+        user: Uuid,
+        code: &str,
+        revoke_others_than: Option<Uuid>,
+        origin: &Origin,
+    ) -> Result<Enabled, IdentityError> {
         let state = store::totp_state(&self.db, user).await?;
         if state.secret.is_some() {
             return Err(IdentityError::Conflict(
@@ -106,19 +121,33 @@ impl TwoFactor {
         let now = self.clock.now();
         let step = totp::verify(&secret, code, now.timestamp(), None)
             .ok_or_else(|| IdentityError::invalid("code", "is not the current code"))?;
-        let codes = (0..RECOVERY_CODES)
+        let recovery_codes = (0..RECOVERY_CODES)
             .map(|_| new_recovery_code())
             .collect::<Result<Vec<_>, _>>()?;
         let mut tx = self.db.begin().await?;
         store::activate_totp(&mut tx, user, step).await?;
         store::delete_recovery_codes(&mut tx, user).await?;
-        for code in &codes {
+        for code in &recovery_codes {
             store::insert_recovery_code(&mut tx, user, &hash_recovery_code(code)).await?;
         }
-        self.audit(&mut tx, user, "auth.2fa_enable", Outcome::Success, origin)
-            .await?;
+        let revoked_sessions = match revoke_others_than {
+            Some(keep) => store::revoke_other_sessions(&mut tx, user, Some(keep), "two_factor_enabled", now).await?,
+            None => 0,
+        };
+        self.audit_with(
+            &mut tx,
+            user,
+            "auth.2fa_enable",
+            Outcome::Success,
+            origin,
+            json!({ "sessions_revoked": revoked_sessions }),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(codes)
+        Ok(Enabled {
+            recovery_codes,
+            revoked_sessions,
+        })
     }
 
     /// Turns 2FA off; needs a current code.
@@ -201,6 +230,18 @@ impl TwoFactor {
         outcome: Outcome,
         origin: &Origin,
     ) -> Result<(), IdentityError> {
+        self.audit_with(tx, user, action, outcome, origin, json!({})).await
+    }
+
+    async fn audit_with(
+        &self,
+        tx: &mut Tx,
+        user: Uuid,
+        action: &str,
+        outcome: Outcome,
+        origin: &Origin,
+        details: serde_json::Value,
+    ) -> Result<(), IdentityError> {
         audit::record(
             tx,
             &AuditRecord {
@@ -210,7 +251,7 @@ impl TwoFactor {
                 ip: origin.ip.as_deref(),
                 request_id: origin.request_id.as_deref(),
                 outcome,
-                details: json!({}),
+                details,
                 at: self.clock.now(),
             },
         )

@@ -1,6 +1,8 @@
 //! Accounts, login, refresh-token rotation, sessions, lockout and the audit trail, over HTTP.
 
-use crate::helpers::{Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_app, spawn_with_options};
+use crate::helpers::{
+    Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_app, spawn_with, spawn_with_options,
+};
 use api::BuildOptions;
 use chrono::Utc;
 use platform::{ManualClock, on_db};
@@ -298,6 +300,61 @@ async fn repeated_failures_lock_logins_until_the_window_passes() {
     expect_error(app.post_json("/v1/auth/login", &right).await, 429, 4290).await;
     clock.advance(chrono::Duration::seconds(2));
     assert!(app.login("jo@example.com", TEST_PASSWORD).await["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn simultaneous_wrong_passwords_are_checked_no_more_often_than_the_lockout_allows() {
+    // A queue long enough that no attempt is refused for want of a hashing turn: only the lockout may refuse.
+    let adjust = |c: &mut platform::Config| {
+        c.password_hash_queue = 100;
+        c.password_hash_wait_ms = 30_000;
+    };
+    let app = spawn_with(Storage::fresh().await, adjust, axum::Router::new()).await;
+    app.signed_up("rae@example.com").await;
+    let wrong = json!({"email": "rae@example.com", "password": "wrong-password-123"});
+    let answers = app.post_json_at_once("/v1/auth/login", vec![wrong; 20]).await;
+    let codes = |status: u16, code: u64| {
+        answers
+            .iter()
+            .filter(|(s, body, _)| *s == status && body["error"]["code"] == code)
+            .count()
+    };
+    let (checked, locked) = (codes(401, 2002), codes(429, 4290));
+    assert!(checked <= 5, "{checked} of 20 passwords were checked; the limit is 5");
+    assert_eq!(checked + locked, 20, "{answers:?}");
+    let right = json!({"email": "rae@example.com", "password": TEST_PASSWORD});
+    expect_error(app.post_json("/v1/auth/login", &right).await, 429, 4290).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_logins_never_runs_more_hashes_at_once_than_the_bound() {
+    let adjust = |c: &mut platform::Config| {
+        c.password_hash_concurrency = Some(2);
+        c.password_hash_queue = 4;
+        c.password_hash_wait_ms = 50;
+        // Every attempt below fails from one address: only the hashing bound is under test.
+        c.login_max_failures = 1000;
+    };
+    let app = spawn_with(Storage::fresh().await, adjust, axum::Router::new()).await;
+    let bodies = (0..200)
+        .map(|n| json!({"email": format!("burst{n}@example.com"), "password": "wrong-password-123"}))
+        .collect();
+    let answers = app.post_json_at_once("/v1/auth/login", bodies).await;
+    let mut refused = 0;
+    for (status, body, retry_after) in &answers {
+        match (status, body["error"]["code"].as_u64()) {
+            (401, Some(2002)) => {}
+            (503, Some(5030)) => {
+                assert_eq!(retry_after.as_deref(), Some("1"), "{body}");
+                refused += 1;
+            }
+            _ => panic!("unexpected answer {status}: {body}"),
+        }
+    }
+    let peak = app.password_hasher.peak_in_flight();
+    assert!((1..=2).contains(&peak), "{peak} hashes ran at once; the bound is 2");
+    assert!(refused > 0, "200 logins at once overflow 2 turns and a queue of 4");
+    assert!(refused < 200, "some logins were checked");
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
     pub db: Db,
+    pub password_hasher: identity::PasswordHasher,
     pub data_dir: PathBuf,
     server: Option<JoinHandle<std::io::Result<()>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -99,6 +100,7 @@ pub async fn spawn_with_options(storage: Storage, adjust: impl FnOnce(&mut Confi
         .expect("application starts");
     let addr = app.local_addr();
     let db = app.state().db.clone();
+    let password_hasher = app.state().password_hasher.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -107,6 +109,7 @@ pub async fn spawn_with_options(storage: Storage, adjust: impl FnOnce(&mut Confi
         addr,
         client: Client::builder().build().expect("http client"),
         db,
+        password_hasher,
         data_dir,
         server: Some(server),
         stop: Some(stop),
@@ -164,6 +167,26 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Sends every body to `path` at the same time; each answer's status, envelope and `Retry-After`, in no
+    /// particular order.
+    pub async fn post_json_at_once(&self, path: &str, bodies: Vec<Value>) -> Vec<(u16, Value, Option<String>)> {
+        let mut sent = tokio::task::JoinSet::new();
+        for body in bodies {
+            let request = self.client.post(self.url(path)).json(&body);
+            sent.spawn(async move {
+                let response = request.send().await.expect("request sent");
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let (status, body) = envelope(response).await;
+                (status, body, retry_after)
+            });
+        }
+        sent.join_all().await
     }
 
     /// A POST with exactly these bytes and this content type, for malformed-input tests.

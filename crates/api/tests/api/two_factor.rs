@@ -163,6 +163,74 @@ async fn a_challenge_allows_few_attempts_and_expires() {
 }
 
 #[tokio::test]
+async fn simultaneous_wrong_codes_on_one_challenge_are_checked_no_more_than_five_times() {
+    let (app, clock) = spawn_on_manual_clock().await;
+    let login = app.signed_up("raf@example.com").await;
+    let (secret, _) = enable_two_factor(&app, &clock, login["access_token"].as_str().unwrap()).await;
+    let guessed = challenge(&app, "raf@example.com", TEST_PASSWORD).await;
+    let body = json!({"challenge": guessed, "code": "000000"});
+    let answers = app.post_json_at_once("/v1/auth/2fa/verify", vec![body; 20]).await;
+    let codes = |code: u64| {
+        answers
+            .iter()
+            .filter(|(status, body, _)| *status == 401 && body["error"]["code"] == code)
+            .count()
+    };
+    let (checked, refused) = (codes(2002), codes(2001));
+    assert!(checked <= 5, "{checked} of 20 codes were checked; the limit is 5");
+    assert_eq!(checked + refused, 20, "{answers:?}");
+    clock.advance(Duration::seconds(30));
+    expect_error(verify(&app, &guessed, &code(&secret, &clock)).await, 401, 2001).await;
+}
+
+#[tokio::test]
+async fn enabling_can_revoke_every_other_session_at_once() {
+    let (app, clock) = spawn_on_manual_clock().await;
+    let current = app.signed_up("ria@example.com").await;
+    let others = [
+        app.login("ria@example.com", TEST_PASSWORD).await,
+        app.login("ria@example.com", TEST_PASSWORD).await,
+    ];
+    let token = current["access_token"].as_str().unwrap();
+    let (_, setup) = envelope(app.post_authed("/v1/auth/2fa/setup", token, &json!({})).await).await;
+    let secret = setup["data"]["secret"].as_str().unwrap();
+    let body = json!({"code": code(secret, &clock), "revoke_other_sessions": true});
+    let (status, enabled) = envelope(app.post_authed("/v1/auth/2fa/enable", token, &body).await).await;
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["data"]["revoked_sessions"], 2, "{enabled}");
+    assert_eq!(enabled["data"]["recovery_codes"].as_array().unwrap().len(), 10);
+    for other in &others {
+        let token = other["access_token"].as_str().unwrap();
+        expect_error(app.get_authed("/v1/users/me", token).await, 401, 2001).await;
+        let refresh = json!({"refresh_token": other["refresh_token"]});
+        expect_error(app.post_json("/v1/auth/refresh", &refresh).await, 401, 2001).await;
+    }
+    let (status, sessions) = envelope(app.get_authed("/v1/auth/sessions", token).await).await;
+    assert_eq!(status, 200, "{sessions}");
+    assert_eq!(sessions["data"]["items"].as_array().unwrap().len(), 1, "{sessions}");
+}
+
+#[tokio::test]
+async fn enabling_keeps_the_other_sessions_unless_asked() {
+    let (app, clock) = spawn_on_manual_clock().await;
+    let current = app.signed_up("rob@example.com").await;
+    let other = app.login("rob@example.com", TEST_PASSWORD).await;
+    let token = current["access_token"].as_str().unwrap();
+    let (_, setup) = envelope(app.post_authed("/v1/auth/2fa/setup", token, &json!({})).await).await;
+    let secret = setup["data"]["secret"].as_str().unwrap();
+    let body = json!({"code": code(secret, &clock)});
+    let (status, enabled) = envelope(app.post_authed("/v1/auth/2fa/enable", token, &body).await).await;
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["data"]["revoked_sessions"], 0, "{enabled}");
+    let (status, _) = envelope(
+        app.get_authed("/v1/users/me", other["access_token"].as_str().unwrap())
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn disabling_needs_a_current_code() {
     let (app, clock) = spawn_on_manual_clock().await;
     let login = app.signed_up("yan@example.com").await;
@@ -204,6 +272,11 @@ async fn two_factor_bodies_name_their_bad_fields() {
     for (path, body, field) in [
         ("/v1/auth/2fa/enable", json!({}), "body"),
         ("/v1/auth/2fa/enable", json!({"code": 123456}), "code"),
+        (
+            "/v1/auth/2fa/enable",
+            json!({"code": "123456", "revoke_other_sessions": "yes"}),
+            "revoke_other_sessions",
+        ),
         ("/v1/auth/2fa/disable", json!({"code": "1", "extra": true}), "extra"),
         ("/v1/auth/2fa/verify", json!({"challenge": "x"}), "body"),
         (

@@ -76,6 +76,13 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// argon2id lanes.
     pub argon2_parallelism: u32,
+    /// Password hashes computed at once, each holding `argon2_memory_kib` until it ends; unset: one per CPU the
+    /// process may use.
+    pub password_hash_concurrency: Option<u32>,
+    /// Requests that may wait for a hashing turn when all are taken; more are refused at once.
+    pub password_hash_queue: u32,
+    /// How long a request waits for a hashing turn before it is refused.
+    pub password_hash_wait_ms: u64,
     /// Failed logins for one email or one IP, within `login_lockout_secs`, before logins from it are locked.
     pub login_max_failures: u32,
     /// How long a lock lasts, and the window in which failures are counted.
@@ -161,6 +168,9 @@ impl Default for Config {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            password_hash_concurrency: None,
+            password_hash_queue: 32,
+            password_hash_wait_ms: 1000,
             login_max_failures: 5,
             login_lockout_secs: 15 * 60,
             api_key_window_secs: 5,
@@ -328,6 +338,7 @@ impl Config {
         if !(1..=64).contains(&self.argon2_parallelism) {
             return invalid("argon2_parallelism", "must be between 1 and 64");
         }
+        self.validate_password_hashing()?;
         if !(1..=1000).contains(&self.login_max_failures) {
             return invalid("login_max_failures", "must be between 1 and 1000");
         }
@@ -343,6 +354,25 @@ impl Config {
         self.validate_withdrawal_limits()?;
         if self.log_filter.trim().is_empty() {
             return invalid("log_filter", "must not be empty");
+        }
+        Ok(())
+    }
+
+    fn validate_password_hashing(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        if self.password_hash_concurrency.is_some_and(|n| !(1..=256).contains(&n)) {
+            return invalid("password_hash_concurrency", "must be between 1 and 256 (or unset)");
+        }
+        if self.password_hash_queue > 10_000 {
+            return invalid("password_hash_queue", "must be between 0 and 10000");
+        }
+        if !(1..=30_000).contains(&self.password_hash_wait_ms) {
+            return invalid("password_hash_wait_ms", "must be between 1 and 30000");
         }
         Ok(())
     }
@@ -587,6 +617,34 @@ mod tests {
             jail.set_env("BOURSE_RATE_LIMIT_TRUSTED_PROXIES", "[\"10.0.0.2\", \"::1\"]");
             let config = load_in_jail().map_err(|e| e.to_string())?;
             assert_eq!(config.rate_limit_trusted_proxies, ["10.0.0.2", "::1"]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn password_hashing_keys_are_checked() {
+        assert_eq!(Config::default().password_hash_concurrency, None);
+        for (key, value) in [
+            ("BOURSE_PASSWORD_HASH_CONCURRENCY", "0"),
+            ("BOURSE_PASSWORD_HASH_CONCURRENCY", "257"),
+            ("BOURSE_PASSWORD_HASH_QUEUE", "10001"),
+            ("BOURSE_PASSWORD_HASH_WAIT_MS", "0"),
+        ] {
+            Jail::expect_with(|jail| {
+                jail.set_env(key, value);
+                let err = load_in_jail().unwrap_err().to_string();
+                assert!(err.contains(&key["BOURSE_".len()..].to_ascii_lowercase()), "{err}");
+                Ok(())
+            });
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("BOURSE_PASSWORD_HASH_CONCURRENCY", "3");
+            jail.set_env("BOURSE_PASSWORD_HASH_QUEUE", "0");
+            let config = load_in_jail().map_err(|e| e.to_string())?;
+            assert_eq!(
+                (config.password_hash_concurrency, config.password_hash_queue),
+                (Some(3), 0)
+            );
             Ok(())
         });
     }

@@ -34,6 +34,7 @@ pub struct RegisterRequest {
         (status = 201, description = "Account created", body = Envelope<UserView>),
         JsonBody, RateLimited,
         (status = 409, description = "Email already registered (code 3002)", body = ErrorEnvelope),
+        (status = 503, description = "Too many passwords being checked at once (code 5030, `Retry-After`)", body = ErrorEnvelope),
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -67,6 +68,7 @@ pub struct LoginRequest {
         (status = 401, description = "Wrong email or password (code 2002)", body = ErrorEnvelope),
         (status = 403, description = "Account suspended (code 2004)", body = ErrorEnvelope),
         (status = 429, description = "Locked after failures, or over the login limit per IP or email (code 4290, `Retry-After`)", body = ErrorEnvelope),
+        (status = 503, description = "Too many passwords being checked at once (code 5030, `Retry-After`)", body = ErrorEnvelope),
     ))]
 pub async fn login(
     State(state): State<AppState>,

@@ -79,6 +79,7 @@ pub struct AcceptInviteRequest {
         (status = 200, description = "Password set; the account can log in", body = Envelope<UserView>),
         JsonBody, RateLimited,
         (status = 400, description = "Unknown, used or expired token, or a weak password (code 1000)", body = ErrorEnvelope),
+        (status = 503, description = "Too many passwords being checked at once (code 5030, `Retry-After`)", body = ErrorEnvelope),
     ))]
 pub async fn accept_invite(
     State(state): State<AppState>,

@@ -52,32 +52,52 @@ pub struct CodeRequest {
     pub code: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnableRequest {
+    /// The 6-digit code the authenticator shows now.
+    #[schema(example = "492039")]
+    pub code: String,
+    /// Also revoke every other session of the account, in the same operation; this one stays signed in.
+    #[serde(default)]
+    #[schema(default = false)]
+    pub revoke_other_sessions: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecoveryCodes {
     /// Ten single-use codes that stand in for the authenticator. Shown this once; store them safely.
     pub recovery_codes: Vec<String>,
+    /// How many other sessions were revoked (0 unless `revoke_other_sessions` was true).
+    #[schema(example = 2)]
+    pub revoked_sessions: u64,
 }
 
-/// Confirm enrolment with a current code; answers the recovery codes.
+/// Confirm enrolment with a current code; answers the recovery codes. With `revoke_other_sessions`, every other
+/// session of the account is revoked at the same time.
 #[utoipa::path(post, path = "/v1/auth/2fa/enable", tag = "two-factor", security(("bearer" = [])),
-    request_body = CodeRequest,
+    request_body = EnableRequest,
     responses(
-        (status = 200, description = "2FA is on; the recovery codes, shown once", body = Envelope<RecoveryCodes>),
+        (status = 200, description = "2FA is on; the recovery codes, shown once, and how many other sessions were revoked", body = Envelope<RecoveryCodes>),
         SignedInSession, JsonBody,
-        (status = 400, description = "Not the current code (code 1000, field `code`)", body = ErrorEnvelope),
+        (status = 400, description = "Not the current code, or a bad field (code 1000, field `code` or `revoke_other_sessions`)", body = ErrorEnvelope),
         (status = 409, description = "Already on, or no setup started (code 3002)", body = ErrorEnvelope),
     ))]
 pub async fn enable(
     State(state): State<AppState>,
     SessionUser(who): SessionUser,
     Client(client): Client,
-    ApiJson(body): ApiJson<CodeRequest>,
+    ApiJson(body): ApiJson<EnableRequest>,
 ) -> Result<Json<Envelope<RecoveryCodes>>, ApiError> {
-    let recovery_codes = state
+    let keep = body.revoke_other_sessions.then_some(who.session_id);
+    let enabled = state
         .two_factor
-        .enable(who.user_id, &body.code, &client.origin())
+        .enable(who.user_id, &body.code, keep, &client.origin())
         .await?;
-    Ok(ok(RecoveryCodes { recovery_codes }))
+    Ok(ok(RecoveryCodes {
+        recovery_codes: enabled.recovery_codes,
+        revoked_sessions: enabled.revoked_sessions,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -72,6 +72,7 @@ pub struct PasswordChanged {
         (status = 200, description = "Changed", body = Envelope<PasswordChanged>),
         SignedInSession, JsonBody,
         (status = 400, description = "Wrong current password or weak new one (code 1000)", body = ErrorEnvelope),
+        (status = 503, description = "Too many passwords being checked at once (code 5030, `Retry-After`)", body = ErrorEnvelope),
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
