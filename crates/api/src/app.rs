@@ -28,6 +28,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::Modify;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -263,7 +264,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
     let rate_limits = state.rate_limits.clone();
     let api_key_state = state.clone();
     let idempotency_state = state.clone();
-    let (routes, doc) = OpenApiRouter::with_openapi(openapi::base())
+    let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::identity::router())
         .merge(routes::wallets::router())
         .merge(routes::funding::router())
@@ -271,6 +272,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(routes::admin_audit::router())
         .merge(routes::ops::router())
         .split_for_parts();
+    openapi::GlobalAnswers.modify(&mut doc);
     routes
         .merge(extra)
         .with_state(state)

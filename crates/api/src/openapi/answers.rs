@@ -67,10 +67,15 @@ pub struct NotJson(pub ErrorEnvelope);
 #[response(status = 429)]
 pub struct RateLimited(pub ErrorEnvelope);
 
-/// A dependency does not answer (code 5030); `details` names it.
+/// Storage or another dependency is unavailable, or storage is full (code 5030); retry later.
 #[derive(IntoResponses)]
 #[response(status = 503)]
 pub struct Unavailable(pub ErrorEnvelope);
+
+/// The request took longer than `request_timeout_secs` (code 5040).
+#[derive(IntoResponses)]
+#[response(status = 408)]
+pub struct Timeout(pub ErrorEnvelope);
 
 /// Every route that reads a JSON body.
 pub type JsonBody = All<(BadInput, TooLarge, NotJson)>;

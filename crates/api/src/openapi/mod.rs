@@ -7,8 +7,12 @@ pub mod answers;
 
 use crate::envelope::{ErrorBody, ErrorEnvelope};
 use crate::error::ErrorCode;
+use answers::{Timeout, Unavailable};
+use std::collections::BTreeMap;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{RefOr, Response};
+use utoipa::{IntoResponses, Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -73,4 +77,45 @@ pub fn base() -> utoipa::openapi::OpenApi {
     let description = doc.info.description.get_or_insert_with(String::new);
     description.push_str(&table);
     doc
+}
+
+/// Adds the answers no route chooses to every operation of the finished document: any request can outlast
+/// `request_timeout_secs` (408, the timeout layer wraps every route), and any `/v1` request can find storage
+/// unavailable or full (503). Declared here once rather than on each route; an operation's own answer for the
+/// same status (`/readyz`'s 503) is kept.
+pub struct GlobalAnswers;
+
+impl Modify for GlobalAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let on_storage = path.starts_with("/v1/");
+            for operation in operations(item) {
+                add_missing(operation, Timeout::responses());
+                if on_storage {
+                    add_missing(operation, Unavailable::responses());
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.options.as_mut(),
+        item.head.as_mut(),
+        item.patch.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+fn add_missing(operation: &mut Operation, answers: BTreeMap<String, RefOr<Response>>) {
+    for (status, answer) in answers {
+        operation.responses.responses.entry(status).or_insert(answer);
+    }
 }

@@ -159,3 +159,29 @@ async fn swagger_ui_is_served_from_the_binary() {
     let bundle = app.get("/api/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status(), 200);
 }
+
+#[tokio::test]
+async fn every_operation_declares_the_timeout_and_every_v1_operation_storage_unavailable() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            assert!(responses["408"].is_object(), "{method} {path} declares 408");
+            if path.starts_with("/v1/") {
+                assert!(responses["503"].is_object(), "{method} {path} declares 503");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked} operations");
+    let readiness = doc["paths"]["/readyz"]["get"]["responses"]["503"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        readiness.contains("details.unavailable"),
+        "a route's own 503 is kept: {readiness}"
+    );
+}
