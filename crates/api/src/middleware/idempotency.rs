@@ -117,7 +117,12 @@ struct Claim {
 /// The operation a request behind an `Idempotency-Key` runs as: the same on every run of the same claim. A
 /// handler on an idempotent route takes it as an extractor and derives the ids of what it writes from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operation(pub Uuid);
+pub struct Operation {
+    pub id: Uuid,
+    /// A claim taken over after its first run was abandoned: only then can the effect already exist, so only
+    /// then does a handler look for it.
+    pub resumed: bool,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Operation {
     type Rejection = ApiError;
@@ -183,7 +188,18 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
                     .with_details(json!({ "field": FIELD, "reason": "different_request" })));
             }
             if let Some(operation) = record.operation_id.filter(|_| record.abandoned(state.clock.now())) {
-                match take_over_and_run(state.clone(), claim.clone(), Operation(operation), request, next).await? {
+                match take_over_and_run(
+                    state.clone(),
+                    claim.clone(),
+                    Operation {
+                        id: operation,
+                        resumed: true,
+                    },
+                    request,
+                    next,
+                )
+                .await?
+                {
                     Attempt::Ran(response) => return Ok(response),
                     Attempt::Held(back, back_next) => (request, next) = (back, back_next),
                 }
@@ -217,12 +233,15 @@ enum Attempt {
 async fn claim_and_run(state: AppState, claim: Claim, request: Request, next: Next) -> Result<Attempt, ApiError> {
     let attempt = async move {
         let now = state.clock.now();
-        let operation = Operation(Uuid::now_v7());
+        let operation = Operation {
+            id: Uuid::now_v7(),
+            resumed: false,
+        };
         let new = store::NewClaim {
             user: claim.user,
             key: &claim.key,
             request_hash: &claim.hash,
-            operation: operation.0,
+            operation: operation.id,
             now,
             lease_until: now + lease(state.config.request_timeout_secs),
             expires_at: now + chrono::Duration::hours(KEEP_HOURS),
@@ -248,7 +267,7 @@ async fn take_over_and_run(
         let now = state.clock.now();
         let lease_until = now + lease(state.config.request_timeout_secs);
         if store::take_over(&state.db, claim.user, &claim.key, &claim.hash, now, lease_until).await? {
-            tracing::warn!(operation = %operation.0, "running an abandoned idempotency claim again under its operation");
+            tracing::warn!(operation = %operation.id, "running an abandoned idempotency claim again under its operation");
             Ok(Attempt::Ran(execute(state, claim, operation, request, next).await))
         } else {
             Ok::<_, ApiError>(Attempt::Held(request, next))

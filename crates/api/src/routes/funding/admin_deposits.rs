@@ -75,7 +75,7 @@ pub async fn record_deposit(
     let transfer = state
         .ledger
         .deposit(
-            TransferId(operation.0),
+            TransferId(operation.id),
             user.id,
             &asset.code,
             amount,

@@ -66,10 +66,11 @@ pub async fn create_withdrawal(
     operation: Operation,
     ApiJson(body): ApiJson<WithdrawalBody>,
 ) -> Result<(StatusCode, Json<Envelope<WithdrawalView>>), ApiError> {
-    let id = operation.0;
+    let id = operation.id;
     let asset = movable_asset(&state, &body.asset).await?;
     // This request run again after a crash: answer with what its first run committed (its code is spent).
-    if let Some(done) = state.ledger.withdrawal(id).await?
+    if operation.resumed
+        && let Some(done) = state.ledger.withdrawal(id).await?
         && done.user == who.user_id
     {
         return Ok((StatusCode::CREATED, ok(WithdrawalView::new(&done, &asset))));

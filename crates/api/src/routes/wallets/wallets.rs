@@ -125,7 +125,7 @@ pub async fn create_transfer(
     operation: Operation,
     ApiJson(body): ApiJson<TransferRequestBody>,
 ) -> Result<(StatusCode, Json<Envelope<TransferView>>), ApiError> {
-    let id = TransferId(operation.0);
+    let id = TransferId(operation.id);
     let asset = movable_asset(&state, &body.asset).await?;
     let amount = amount_in(&body.amount, &asset)?;
     let memo = short_text("memo", body.memo, MAX_MEMO_CHARS)?;
@@ -137,7 +137,8 @@ pub async fn create_transfer(
         return Err(ApiError::invalid_field("to", "cannot send to yourself"));
     }
     // This request run again after a crash: answer with what its first run committed (its code is spent).
-    if let Some(done) = state.ledger.applied(id).await?
+    if operation.resumed
+        && let Some(done) = state.ledger.applied(id).await?
         && done.request.kind == TransferKind::Transfer
     {
         return Ok((StatusCode::CREATED, ok(TransferView::new(&done, &asset))));
