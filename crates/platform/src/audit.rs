@@ -1,6 +1,7 @@
 //! The audit log: an append-only record of every authentication event, every staff and admin action and every
 //! money movement, written in the same transaction as the action. Nothing updates or deletes a record.
 
+use crate::context::RequestContext;
 use crate::db::{DbError, Tx};
 use crate::on_tx;
 use chrono::{DateTime, Utc};
@@ -35,6 +36,38 @@ pub struct AuditRecord<'a> {
     pub outcome: Outcome,
     pub details: serde_json::Value,
     pub at: DateTime<Utc>,
+}
+
+impl<'a> AuditRecord<'a> {
+    /// A successful `action` by the caller of `context`, with no target and no details; the builder methods
+    /// below add what the action needs. Every audit record is made here, so each names its caller the same way.
+    pub fn of(context: &'a RequestContext, action: &'a str, at: DateTime<Utc>) -> AuditRecord<'a> {
+        AuditRecord {
+            actor: context.actor,
+            action,
+            target: None,
+            ip: context.ip.as_deref(),
+            request_id: context.request_id.as_deref(),
+            outcome: Outcome::Success,
+            details: serde_json::Value::Object(serde_json::Map::new()),
+            at,
+        }
+    }
+
+    pub fn target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
 }
 
 pub async fn record(tx: &mut Tx, record: &AuditRecord<'_>) -> Result<(), DbError> {
