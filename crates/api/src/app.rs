@@ -1,26 +1,15 @@
-//! Building and running the server: `Application::build(config)` → `local_addr()` → `run_until_stopped()`.
+//! The HTTP server over built services: `HttpServer::bind(state, extra_routes)` → `local_addr()` → `serve()`.
 
-use crate::middleware::rate_limit::{RateLimitSetupError, RateLimits};
 use crate::middleware::{api_key, envelope_errors, metrics, rate_limit, request_id, security_headers};
 use crate::openapi;
 use crate::routes;
-use crate::state::{AppState, Services};
+use crate::serve::ServeLimits;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
-use chrono::Duration as TimeSpan;
-use identity::{
-    AccessTokens, Accounts, ApiKeys, IdentityError, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, Staff,
-    TwoFactor,
-};
-use ledger::{AssetCatalogue, Ledger};
-use platform::crypto::SecretBox;
-use platform::outbox::Relay;
-use platform::replay::{RedisTokens, ReplayGuard};
-use platform::{Clock, Config, Db, DbError, EventBus, InProcessBus, KeyError, Keys, SystemClock};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -32,180 +21,54 @@ use utoipa::Modify;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Keys(#[from] KeyError),
-    #[error("cannot set up identity: {0}")]
-    Identity(#[from] IdentityError),
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("cannot set up rate limits: {0}")]
-    RateLimit(#[from] RateLimitSetupError),
-    #[error("invalid configuration: {0}")]
-    WithdrawalLimits(String),
-    #[error("cannot set up the API-key replay guard: {0}")]
-    Replay(String),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
-}
-
-/// What [`Application::build_with`] may replace.
-pub struct BuildOptions {
-    pub extra_routes: Router<AppState>,
-    pub clock: Arc<dyn Clock>,
-}
-
-impl Default for BuildOptions {
-    fn default() -> Self {
-        BuildOptions {
-            extra_routes: Router::new(),
-            clock: Arc::new(SystemClock),
-        }
-    }
-}
-
-/// Configuration durations are whole seconds bounded by validation, so this cannot overflow in practice.
-fn seconds(secs: u64) -> TimeSpan {
-    TimeSpan::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000))
-}
-
-pub struct Application {
+/// The HTTP side of the server: the bound listener and the finished router over already-built services. The
+/// binary composes the services and the background workers around it.
+pub struct HttpServer {
     listener: TcpListener,
     router: Router,
-    state: AppState,
-    relay: Relay,
+    limits: ServeLimits,
+    grace: Duration,
 }
 
-/// Opens the configured database and applies pending migrations; what `bourse migrate` does.
-pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
-    let db = platform::db::connect(config).await?;
-    db.migrate().await?;
-    Ok(db)
-}
-
-impl Application {
-    /// Opens storage, applies migrations, loads keys, binds the listener. Nothing is served until
-    /// [`run_until_stopped`](Self::run_until_stopped).
-    pub async fn build(config: Config) -> Result<Application, StartupError> {
-        Self::build_with(config, BuildOptions::default()).await
-    }
-
-    /// [`build`](Self::build) with a chosen clock and extra routes; for tests.
-    #[doc(hidden)]
-    pub async fn build_with(config: Config, options: BuildOptions) -> Result<Application, StartupError> {
-        let BuildOptions { extra_routes, clock } = options;
-        let keys = Keys::load_or_generate(&config)?;
-        let db = open_database(&config).await?;
-        let released = crate::idempotency::end_leases_at_start(&db, clock.now()).await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "idempotency claims left running by a stopped process can be retried now"
-            );
-        }
-        crate::withdrawal_rules::check_config(&config, &AssetCatalogue::new(db.clone()))
+impl HttpServer {
+    /// Binds `state.config.listen` and builds the router: the contexts' routes, `extra_routes` (for tests), the
+    /// OpenAPI document and Swagger UI, and the middleware stack. Nothing is served until [`serve`](Self::serve).
+    pub async fn bind(state: AppState, extra_routes: Router<AppState>) -> Result<HttpServer, BindError> {
+        let addr = state.config.listen;
+        let listener = TcpListener::bind(addr)
             .await
-            .map_err(StartupError::WithdrawalLimits)?;
-        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
-        let relay = Relay::new(db.clone(), bus.clone(), clock.clone());
-        let hasher = PasswordHasher::from_config(&config)?;
-        let access_tokens = AccessTokens::new(keys.jwt_secret.expose(), config.access_token_ttl_secs);
-        let rate_limits = RateLimits::from_config(&config, clock.clone(), access_tokens.clone())?;
-        let lockout = LockoutPolicy {
-            max_failures: config.login_max_failures,
-            window: seconds(config.login_lockout_secs),
-        };
-        let two_factor = TwoFactor::new(
-            db.clone(),
-            clock.clone(),
-            SecretBox::new(keys.data_encryption_key.expose()),
-        );
-        let policy = SessionPolicy {
-            tokens: access_tokens,
-            lockout,
-            refresh_ttl: seconds(config.refresh_token_ttl_secs),
-        };
-        let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone());
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: config.listen,
-                source,
-            })?;
-        let api_keys = ApiKeys::new(
-            db.clone(),
-            clock.clone(),
-            SecretBox::new(keys.data_encryption_key.expose()),
-            seconds(config.api_key_window_secs),
-            replay_guard(&config)?,
-            two_factor.clone(),
-        );
-        let state = AppState::new(Services {
-            config: Arc::new(config),
-            assets: AssetCatalogue::new(db.clone()),
-            ledger: Ledger::new(db.clone(), clock.clone()),
-            accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()),
-            sessions,
-            two_factor,
-            staff: Staff::new(db.clone(), clock.clone(), hasher.clone()),
-            api_keys,
-            password_hasher: hasher,
-            relay_waker: relay.waker(),
-            rate_limits,
-            db,
-            bus,
-            clock,
-            keys: Arc::new(keys),
-        });
-        let router = router(state.clone(), extra_routes);
-        Ok(Application {
+            .map_err(|source| BindError { addr, source })?;
+        let limits = ServeLimits::from_config(&state.config);
+        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        Ok(HttpServer {
             listener,
-            router,
-            state,
-            relay,
+            router: router(state, extra_routes),
+            limits,
+            grace,
         })
     }
 
     /// The address actually bound (port 0 in the configuration becomes a real port here).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(self.state.config.listen)
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    /// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests up to
-    /// `shutdown_grace_secs` to finish, flushes the outbox and closes the pool.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application {
+    /// Serves until `shutdown` resolves, then stops accepting and gives requests in flight up to
+    /// `shutdown_grace_secs` to finish; connections still busy after that are cut.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let HttpServer {
             listener,
             router,
-            state,
-            relay,
+            limits,
+            grace,
         } = self;
-        let (stop_background, background_stopped) = watch::channel(false);
-        let relay_task = tokio::spawn(relay.run(
-            Duration::from_millis(state.config.outbox_poll_interval_ms),
-            background_stopped.clone(),
-        ));
-        let expiry_task = tokio::spawn(crate::hold_expiry::run(
-            state.ledger.clone(),
-            Duration::from_secs(state.config.hold_expiry_interval_secs),
-            background_stopped.clone(),
-        ));
-        let upkeep_task = tokio::spawn(metrics_upkeep(background_stopped));
-
         let (signalled, mut on_signal) = watch::channel(false);
-        let limits = crate::serve::ServeLimits::from_config(&state.config);
         let server = crate::serve::serve(listener, router, limits, async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing requests in flight");
             let _ = signalled.send(true);
         });
-        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
-        let result = tokio::select! {
+        tokio::select! {
             result = server => result,
             _ = async {
                 if on_signal.wait_for(|s| *s).await.is_err() {
@@ -216,46 +79,16 @@ impl Application {
                 tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; closing");
                 Ok(())
             }
-        };
-        let _ = stop_background.send(true);
-        let _ = relay_task.await;
-        let _ = upkeep_task.await;
-        let _ = expiry_task.await;
-        state.db.close().await;
-        tracing::info!("stopped");
-        result
+        }
     }
 }
 
-/// Signatures accepted in the last two windows can number at most what the global rate limit lets through; this
-/// is far above that for any sane configuration, and bounds the memory a flood could take.
-const LOCAL_REPLAY_CAPACITY: usize = 200_000;
-/// Nodes that share Redis share this key space; key ids are UUIDs, so deployments sharing one Redis cannot collide.
-const REDIS_REPLAY_PREFIX: &str = "bourse:api-key-seen";
-
-/// Where accepted API-key signatures are remembered: Redis when configured, so a request accepted by one node is
-/// refused by every other; in process otherwise.
-fn replay_guard(config: &Config) -> Result<ReplayGuard, StartupError> {
-    match &config.redis_url {
-        Some(url) => {
-            let timeout = Duration::from_millis(config.rate_limit_redis_timeout_ms);
-            let tokens = RedisTokens::new(url.expose(), REDIS_REPLAY_PREFIX, timeout)
-                .map_err(|e| StartupError::Replay(e.to_string()))?;
-            Ok(ReplayGuard::Redis(tokens))
-        }
-        None => Ok(ReplayGuard::local(LOCAL_REPLAY_CAPACITY)),
-    }
-}
-
-/// Histograms of the Prometheus recorder need periodic upkeep to drain their buffers.
-async fn metrics_upkeep(mut stop: watch::Receiver<bool>) {
-    let handle = platform::telemetry::prometheus();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => handle.run_upkeep(),
-            _ = stop.changed() => return,
-        }
-    }
+/// The configured address cannot be listened on.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr}: {source}")]
+pub struct BindError {
+    pub addr: SocketAddr,
+    pub source: std::io::Error,
 }
 
 fn router(state: AppState, extra: Router<AppState>) -> Router {

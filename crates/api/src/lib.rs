@@ -1,12 +1,11 @@
 //! The HTTP gateway: routes, the response envelope, the error type and its codes, the middleware stack, and
-//! the OpenAPI document. [`Application`] builds the whole server from a [`platform::Config`].
+//! the OpenAPI document. [`HttpServer`] serves them over services the binary has built ([`state::Services`]).
 
 mod app;
 pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
-mod hold_expiry;
 mod idempotency_store;
 mod metrics_access;
 mod middleware;
@@ -18,7 +17,9 @@ mod serve;
 pub mod state;
 mod withdrawal_rules;
 
-pub use app::{Application, BuildOptions, StartupError, open_database};
+pub use app::{BindError, HttpServer};
 pub use error::{ApiError, ErrorCode};
 pub use middleware::idempotency;
+pub use middleware::rate_limit::{RateLimitSetupError, RateLimits};
 pub use state::AppState;
+pub use withdrawal_rules::check_config as check_withdrawal_limits;

@@ -3,7 +3,6 @@ use identity::{Accounts, ApiKeys, PasswordHasher, Sessions, Staff, TwoFactor};
 use ledger::{AssetCatalogue, Ledger};
 use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// What handlers reach, built once at start-up. Extractors and layers take a copy of the state for every
 /// request, so the copy is one reference count: the services live behind a single `Arc`.
@@ -40,14 +39,6 @@ pub struct Services {
     pub api_keys: ApiKeys,
     /// The one hasher the contexts above share, so they share its bound on concurrent hashes.
     pub password_hasher: PasswordHasher,
-    /// Wakes the outbox relay so an event goes out right after its transaction commits.
-    pub relay_waker: Arc<Notify>,
     /// The limiter behind the rate-limit layer, for limits only a handler can key (login per email).
     pub rate_limits: RateLimits,
-}
-
-impl Services {
-    pub fn wake_relay(&self) {
-        self.relay_waker.notify_one();
-    }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 /// Creates an admin account with a password read from standard input (prompted for, unechoed, on a terminal).
 pub async fn create_admin(config: Config, email: &str, full_name: &str) -> anyhow::Result<()> {
     let password = read_password()?;
-    let db = api::open_database(&config).await.context("cannot open the database")?;
+    let db = bourse::open_database(&config)
+        .await
+        .context("cannot open the database")?;
     let hasher = PasswordHasher::from_config(&config).context("argon2 parameters")?;
     let staff = Staff::new(db.clone(), Arc::new(SystemClock), hasher);
     let result = staff.create_admin(email, full_name, &password).await;

@@ -7,7 +7,9 @@ use platform::{Config, SystemClock};
 use std::sync::Arc;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let db = api::open_database(&config).await.context("cannot open the database")?;
+    let db = bourse::open_database(&config)
+        .await
+        .context("cannot open the database")?;
     let ledger = ledger::Ledger::new(db.clone(), Arc::new(SystemClock));
     let report = ledger.audit().await;
     db.close().await;

@@ -1,5 +1,5 @@
 use anyhow::Context;
-use api::Application;
+use bourse::Server;
 use clap::{Args, Parser, Subcommand};
 use platform::Config;
 use platform::config::Overrides;
@@ -97,7 +97,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "SQLite"
     };
     let data_dir = config.data_dir.clone();
-    let app = Application::build(config).await.context("start-up failed")?;
+    let app = Server::build(config).await.context("start-up failed")?;
     let addr = app.local_addr();
     println!(
         "Bourse {} listening on http://{addr} ({backend}, data in {}): API at http://{addr}/v1, Swagger UI at http://{addr}/api",
@@ -109,7 +109,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
     platform::telemetry::init_logging(config.log_format, &config.log_filter);
-    let db = api::open_database(&config).await.context("migration failed")?;
+    let db = bourse::open_database(&config).await.context("migration failed")?;
     db.close().await;
     println!("migrations applied ({})", db.backend().name());
     Ok(())

@@ -1,4 +1,5 @@
-//! `bourse`: the command line. Parses arguments, loads configuration, and hands over to the library crates.
+//! `bourse`: the command line. Parses arguments, loads configuration, and hands over to the composition root
+//! ([`bourse::compose`]) or to the operator tasks.
 
 mod admin;
 mod audit;

@@ -143,7 +143,7 @@ impl Ledger {
                 jobs.iter().map(|j| (j.legs.clone(), j.movement.clone())).collect();
             let ledger = self.clone();
             return writer
-                .write(move |connection| ledger.apply_group_direct(connection, &owned))
+                .write_with_events(move |connection| ledger.apply_group_direct(connection, &owned))
                 .await?;
         }
         let batches: Vec<(&[Leg], Movement<'_>)> = jobs.iter().map(|j| (&j.legs[..], j.movement.borrow())).collect();

@@ -3,24 +3,26 @@
 
 use crate::bus::{Event, EventBus};
 use crate::clock::Clock;
-use crate::db::{Backend, Db, DbError, Tx};
+use crate::db::{Backend, Db, DbError, OutboxSignal, Tx};
 use crate::{on_db, on_tx};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 /// Most events the relay moves in one database round trip.
 const RELAY_BATCH: i64 = 500;
 
-/// Records `subject` with `payload` in the outbox as part of `tx`; it is published only if `tx` commits.
+/// Records `subject` with `payload` in the outbox as part of `tx`; it is published only if `tx` commits, and
+/// the commit wakes the relay.
 pub async fn enqueue(
     tx: &mut Tx,
     subject: &str,
     payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.note_events();
     on_tx!(tx, conn => sqlx::query("INSERT INTO outbox (subject, payload, created_at) VALUES ($1, $2, $3)")
         .bind(subject)
         .bind(Json(payload))
@@ -38,6 +40,7 @@ pub async fn enqueue_many(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     use crate::db::bulk::{Column, Statement, Value};
+    tx.note_events();
     let values: Vec<Value> = events
         .iter()
         .flat_map(|(subject, payload)| [Value::Text(Some(subject)), Value::Json(payload), Value::Time(Some(now))])
@@ -52,7 +55,9 @@ pub async fn enqueue_many(
     Ok(())
 }
 
-/// [`enqueue_many`] on SQLite's direct writer connection (see [`crate::db::direct`]), inside its open transaction.
+/// [`enqueue_many`] on SQLite's direct writer connection (see [`crate::db::direct`]), inside its open transaction;
+/// run through [`SqliteWriter::write_with_events`](crate::db::SqliteWriter::write_with_events) so that the
+/// commit wakes the relay.
 pub fn enqueue_many_direct(
     connection: &rusqlite::Connection,
     events: &[(&str, serde_json::Value)],
@@ -90,22 +95,14 @@ pub struct Relay {
     db: Db,
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
-    wake: Arc<Notify>,
+    wake: OutboxSignal,
 }
 
 impl Relay {
+    /// A relay for `db`'s outbox, woken by every commit on `db` that wrote events.
     pub fn new(db: Db, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>) -> Self {
-        Relay {
-            db,
-            bus,
-            clock,
-            wake: Arc::new(Notify::new()),
-        }
-    }
-
-    /// A handle that writers may use to wake the relay right after they commit, instead of waiting for the poll.
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
+        let wake = db.outbox_signal().clone();
+        Relay { db, bus, clock, wake }
     }
 
     /// Publishes every unpublished event, oldest first, and returns how many went out. Runs in one transaction
@@ -164,14 +161,15 @@ impl Relay {
         Ok(published.len())
     }
 
-    /// Runs until `shutdown` turns true: publishes when woken or every `interval`, then once more before leaving.
+    /// Runs until `shutdown` turns true: publishes after each commit that wrote events, and every `interval` (for
+    /// events written by another process), then once more before leaving.
     pub async fn run(self, interval: Duration, mut shutdown: watch::Receiver<bool>) {
         loop {
             if let Err(e) = self.publish_pending().await {
                 tracing::error!(error = %e, "outbox relay failed; retrying");
             }
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = self.wake.raised() => {}
                 _ = tokio::time::sleep(interval) => {}
                 _ = shutdown.changed() => break,
             }

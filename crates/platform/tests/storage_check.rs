@@ -1,7 +1,7 @@
 //! The storage check behind `/readyz` and how database errors tell an outage from a bug, on whichever backend the
 //! environment names.
 
-use platform::db::{Outage, StorageCheckCache};
+use platform::db::{Outage, OutboxSignal, StorageCheckCache};
 use platform::test_support::MigratedDb;
 use platform::{Db, on_db};
 use std::time::Duration;
@@ -41,7 +41,7 @@ async fn postgresql_on_a_closed_port_is_an_outage_not_a_bug() {
         .acquire_timeout(Duration::from_millis(500))
         .connect_lazy(&format!("postgres://bourse:secret@127.0.0.1:{port}/bourse"))
         .expect("a lazy pool");
-    let db = Db::Postgres(pool, StorageCheckCache::default());
+    let db = Db::Postgres(pool, StorageCheckCache::default(), OutboxSignal::default());
     let error = db.begin().await.expect_err("nothing listens there");
     assert_eq!(error.outage(), Some(Outage::Unavailable), "{error}");
     let check = db.check_storage(DEADLINE).await;

@@ -38,8 +38,8 @@
 //!   over takes the claim and runs the request again under the same operation: if the effect had committed, the
 //!   handler finds it and answers with it; if not, it is applied now. On the embedded database every lease ends
 //!   at start-up (one process owns the file), so after a crash and restart the first retry gets its answer.
-//! - Keys are kept 24 h from their claim; afterwards the key may be reused, and rows are purged opportunistically
-//!   (every [`PURGE_EVERY`]th stored response spawns [`purge_expired`]).
+//! - Keys are kept 24 h from their claim; afterwards the key may be reused, and a background worker deletes the
+//!   rows ([`purge_expired`]).
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorCode};
@@ -58,7 +58,6 @@ use chrono::{DateTime, Utc};
 use platform::{Db, DbError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -74,10 +73,6 @@ const KEEP_HOURS: i64 = 24;
 const POLL: Duration = Duration::from_millis(25);
 /// Money responses are small; a body beyond this cannot be stored, and the claim is then kept (see `settle`).
 const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
-/// How many stored responses between two purges of expired keys.
-pub const PURGE_EVERY: u64 = 256;
-
-static STORED: AtomicU64 = AtomicU64::new(0);
 
 /// The header as the OpenAPI document shows it on a route that requires it.
 #[derive(IntoParams)]
@@ -101,7 +96,7 @@ pub async fn layer(Extension(state): Extension<AppState>, request: Request, next
     }
 }
 
-/// Deletes keys whose 24 h are over; for a worker or a CLI as well as the opportunistic calls here.
+/// Deletes keys whose 24 h are over; the server's idempotency-purge worker calls it.
 pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<u64, DbError> {
     store::purge_expired(db, now).await
 }
@@ -377,10 +372,9 @@ async fn settle(state: &AppState, claim: &Claim, response: Response) -> Response
             .map(str::to_owned),
         body: bytes.to_vec(),
     };
-    match store::complete(&state.db, claim.user, &claim.key, &claim.hash, &stored).await {
-        Ok(()) => purge_now_and_then(state),
-        // Same reasoning: the claim stays in progress, so a retry is refused instead of run twice.
-        Err(error) => tracing::error!(error = %error, "cannot store the response of an idempotency key"),
+    // Same reasoning: the claim stays in progress, so a retry is refused instead of run twice.
+    if let Err(error) = store::complete(&state.db, claim.user, &claim.key, &claim.hash, &stored).await {
+        tracing::error!(error = %error, "cannot store the response of an idempotency key");
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -389,20 +383,6 @@ async fn release(state: &AppState, claim: &Claim) {
     if let Err(error) = store::release(&state.db, claim.user, &claim.key, &claim.hash).await {
         tracing::error!(error = %error, "cannot release an idempotency key; it answers 409 until it expires");
     }
-}
-
-fn purge_now_and_then(state: &AppState) {
-    if !STORED.fetch_add(1, Ordering::Relaxed).is_multiple_of(PURGE_EVERY) {
-        return;
-    }
-    let (db, now) = (state.db.clone(), state.clock.now());
-    tokio::spawn(async move {
-        match purge_expired(&db, now).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "purged expired idempotency keys"),
-            Err(error) => tracing::warn!(error = %error, "cannot purge expired idempotency keys"),
-        }
-    });
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -15,6 +15,7 @@ use crate::books::{Account, AccountId, Action, PendingState, Transfer, TransferI
 use crate::service::{Purpose, StoredAccount};
 use chrono::{DateTime, Utc};
 use money::{AssetCode, Precision};
+use platform::db::TxConnection;
 use platform::{Backend, Db, Tx, on_db, on_tx};
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
@@ -236,7 +237,7 @@ pub(crate) async fn wallets(db: &Db, user: Uuid) -> Result<Vec<(StoredAccount, P
 /// the write lock, on PostgreSQL it is a read-only snapshot (repeatable read), so writers carry on meanwhile.
 pub(crate) async fn snapshot(db: &Db) -> Result<Tx, LedgerError> {
     let mut tx = db.begin().await?;
-    if let Tx::Postgres(conn) = &mut tx {
+    if let TxConnection::Postgres(conn) = tx.connection() {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut **conn)
             .await?;

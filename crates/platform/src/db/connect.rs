@@ -1,5 +1,5 @@
 use super::fault::FaultSwitch;
-use super::{Db, DbError, StorageCheckCache};
+use super::{Db, DbError, OutboxSignal, StorageCheckCache};
 use crate::config::Config;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -26,7 +26,11 @@ pub async fn connect(config: &Config) -> Result<Db, DbError> {
                 .connect_with(options.clone())
                 .await
                 .map_err(|error| postgres_unreachable(&options, &error))?;
-            Ok(Db::Postgres(pool, StorageCheckCache::default()))
+            Ok(Db::Postgres(
+                pool,
+                StorageCheckCache::default(),
+                OutboxSignal::default(),
+            ))
         }
         None => {
             std::fs::create_dir_all(&config.data_dir).map_err(|e| {

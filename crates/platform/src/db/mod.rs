@@ -13,11 +13,13 @@ pub mod direct;
 mod fault;
 mod grouped;
 mod outage;
+mod outbox_signal;
 mod storage_check;
 
 pub use connect::connect;
 pub use fault::SqliteFault;
 pub use outage::Outage;
+pub use outbox_signal::OutboxSignal;
 pub use storage_check::{StorageCheck, StorageCheckCache};
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -42,16 +44,26 @@ impl Backend {
 }
 
 /// A connection pool on one of the two backends. Cloning is cheap (the pools are reference counted). Each keeps
-/// its last [storage check](Db::check_storage) (SQLite's in its writer).
+/// its last [storage check](Db::check_storage) and its [outbox signal](OutboxSignal) (SQLite's in its writer).
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqlitePool, SqliteWriter),
-    Postgres(PgPool, StorageCheckCache),
+    Postgres(PgPool, StorageCheckCache, OutboxSignal),
 }
 
-/// An open transaction on one of the two backends. On SQLite it holds the process's write turn until it ends.
+/// An open transaction. It remembers whether it wrote outbox events, so that its commit can raise the
+/// database's [`OutboxSignal`].
 #[derive(Debug)]
-pub enum Tx {
+pub struct Tx {
+    connection: TxConnection,
+    outbox: OutboxSignal,
+    wrote_events: bool,
+}
+
+/// The connection of an open transaction on one of the two backends. On SQLite it holds the process's write
+/// turn until the transaction ends.
+#[derive(Debug)]
+pub enum TxConnection {
     Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -68,6 +80,7 @@ pub struct SqliteWriter {
     background: Arc<Background>,
     fault: fault::FaultSwitch,
     storage_check: StorageCheckCache,
+    outbox: OutboxSignal,
 }
 
 /// The writer's background tasks (the grouped writes, the WAL checkpoint). They stop when told to by
@@ -93,6 +106,7 @@ impl SqliteWriter {
             }),
             fault,
             storage_check: StorageCheckCache::default(),
+            outbox: OutboxSignal::default(),
         }
     }
 
@@ -137,6 +151,21 @@ impl SqliteWriter {
         F: FnOnce(&mut rusqlite::Connection) -> R + Send + 'static,
     {
         in_turn(&self.turns, &self.direct, work).await
+    }
+
+    /// [`write`](Self::write) for work that may add outbox rows (see [`crate::outbox::enqueue_many_direct`]):
+    /// when the work answers `Ok`, what it wrote is committed and the outbox signal is raised.
+    pub async fn write_with_events<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    {
+        let answer = self.write(work).await?;
+        if answer.is_ok() {
+            self.outbox.raise();
+        }
+        Ok(answer)
     }
 
     /// Runs one small write, `sql` with `params` bound to `$1`, `$2`, … in order, together with the others
@@ -215,7 +244,7 @@ macro_rules! on_db {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite($conn, _) => $body,
-            $crate::db::Db::Postgres($conn, _) => $body,
+            $crate::db::Db::Postgres($conn, ..) => $body,
         }
     };
 }
@@ -224,12 +253,12 @@ macro_rules! on_db {
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(tx, _) => {
+        match $crate::db::Tx::connection($tx) {
+            $crate::db::TxConnection::Sqlite(tx, _) => {
                 let $conn = &mut **tx;
                 $body
             }
-            $crate::db::Tx::Postgres(tx) => {
+            $crate::db::TxConnection::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -249,7 +278,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
             Db::Sqlite(pool, _) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool, _) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
+            Db::Postgres(pool, ..) => sqlx::migrate!("../../migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -259,13 +288,26 @@ impl Db {
     /// The connection it runs on is clean: one whose last transaction could not be ended is closed when it is
     /// given back, not pooled (see `connect`).
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        Ok(match self {
+        let connection = match self {
             Db::Sqlite(pool, writer) => {
                 let turn = writer.turn(connect::SQLITE_BUSY_TIMEOUT).await?;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+                TxConnection::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
-            Db::Postgres(pool, _) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres(pool, ..) => TxConnection::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            connection,
+            outbox: self.outbox_signal().clone(),
+            wrote_events: false,
         })
+    }
+
+    /// Raised after each commit that wrote outbox events; what the relay waits on between polls.
+    pub fn outbox_signal(&self) -> &OutboxSignal {
+        match self {
+            Db::Sqlite(_, writer) => &writer.outbox,
+            Db::Postgres(_, _, outbox) => outbox,
+        }
     }
 
     /// SQLite's writer (its write turns and direct connection); none on PostgreSQL.
@@ -307,32 +349,46 @@ impl Db {
                     }
                 }
             }
-            Db::Postgres(pool, _) => pool.close().await,
+            Db::Postgres(pool, ..) => pool.close().await,
         }
     }
 }
 
 impl Tx {
+    /// Commits; when the transaction wrote outbox events, the relay is told once they are durable.
     pub async fn commit(self) -> Result<(), DbError> {
-        match self {
-            Tx::Sqlite(tx, _turn) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.connection {
+            TxConnection::Sqlite(tx, _turn) => tx.commit().await?,
+            TxConnection::Postgres(tx) => tx.commit().await?,
+        }
+        if self.wrote_events {
+            self.outbox.raise();
         }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), DbError> {
-        match self {
-            Tx::Sqlite(tx, _turn) => tx.rollback().await?,
-            Tx::Postgres(tx) => tx.rollback().await?,
+        match self.connection {
+            TxConnection::Sqlite(tx, _turn) => tx.rollback().await?,
+            TxConnection::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(..) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.connection {
+            TxConnection::Sqlite(..) => Backend::Sqlite,
+            TxConnection::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// The transaction's connection, for [`on_tx!`](crate::on_tx) and backend-specific statements.
+    pub fn connection(&mut self) -> &mut TxConnection {
+        &mut self.connection
+    }
+
+    /// Records that outbox events were written, so the commit raises the outbox signal.
+    pub(crate) fn note_events(&mut self) {
+        self.wrote_events = true;
     }
 }

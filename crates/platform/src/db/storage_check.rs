@@ -48,7 +48,7 @@ impl Db {
     pub async fn check_storage(&self, deadline: Duration) -> StorageCheck {
         let cache = match self {
             Db::Sqlite(_, writer) => &writer.storage_check,
-            Db::Postgres(_, cache) => cache,
+            Db::Postgres(_, cache, _) => cache,
         };
         let mut last = cache.0.lock().await;
         if let Some((at, check)) = last.as_ref()
@@ -93,7 +93,7 @@ impl Db {
                     Err("storage is full: the database file has reached its page limit".to_owned())
                 }
             }
-            Db::Postgres(pool, _) => sqlx::query(HEARTBEAT)
+            Db::Postgres(pool, ..) => sqlx::query(HEARTBEAT)
                 .bind(Utc::now())
                 .execute(pool)
                 .await

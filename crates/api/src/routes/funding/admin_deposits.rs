@@ -83,6 +83,5 @@ pub async fn record_deposit(
             movement,
         )
         .await?;
-    state.wake_relay();
     Ok((StatusCode::CREATED, ok(TransferView::new(&transfer, &asset))))
 }

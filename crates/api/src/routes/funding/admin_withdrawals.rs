@@ -101,7 +101,6 @@ async fn decide(
         request_id: client.request_id.as_deref(),
     };
     let withdrawal = state.ledger.decide_withdrawal(id, None, decision, movement).await?;
-    state.wake_relay();
     Ok(ok(view(state, &withdrawal).await?))
 }
 

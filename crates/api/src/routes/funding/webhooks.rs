@@ -103,7 +103,6 @@ pub async fn deposit_notification(
         request_id: client.request_id.as_deref(),
     };
     let deposit = state.ledger.notify_deposit(notice, movement).await?;
-    state.wake_relay();
     Ok(ok(DepositView::new(&deposit, &asset)))
 }
 

@@ -220,7 +220,6 @@ pub async fn add_destination(
         .ledger
         .save_withdrawal_destination(new, cooldown(&state), movement)
         .await?;
-    state.wake_relay();
     Ok((
         StatusCode::CREATED,
         ok(SavedDestinationView::new(&saved, state.clock.now())),
@@ -255,7 +254,6 @@ pub async fn delete_destination(
         .remove_withdrawal_destination(who.user_id, id, movement)
         .await?
         .ok_or_else(|| ApiError::not_found("Withdrawal destination"))?;
-    state.wake_relay();
     Ok(ok(SavedDestinationView::new(&removed, state.clock.now())))
 }
 
@@ -307,6 +305,5 @@ pub async fn put_settings(
         .ledger
         .set_withdrawal_allow_list(who.user_id, body.enabled, cooldown(&state), movement)
         .await?;
-    state.wake_relay();
     Ok(ok(AllowListView::new(&state, mode)))
 }

@@ -117,7 +117,6 @@ pub async fn create_withdrawal(
         },
     };
     let withdrawal = state.ledger.request_withdrawal(request, movement).await?;
-    state.wake_relay();
     Ok((StatusCode::CREATED, ok(WithdrawalView::new(&withdrawal, &asset))))
 }
 
@@ -209,6 +208,5 @@ pub async fn cancel_withdrawal(
         .ledger
         .decide_withdrawal(id, Some(who.user_id), Decision::Cancel, movement)
         .await?;
-    state.wake_relay();
     Ok(ok(view(&state, &withdrawal).await?))
 }

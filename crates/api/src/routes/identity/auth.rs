@@ -48,7 +48,6 @@ pub async fn register(
         full_name: &body.full_name,
     };
     let user = state.accounts.register(account, &origin).await?;
-    state.wake_relay();
     Ok((StatusCode::CREATED, ok(UserView::from(user))))
 }
 

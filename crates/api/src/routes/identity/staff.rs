@@ -56,7 +56,6 @@ pub async fn invite_staff(
         role: body.role.into(),
     };
     let invite = state.staff.invite(who.user_id, new, &client.origin()).await?;
-    state.wake_relay();
     let view = InviteView {
         user: invite.user.into(),
         invite_token: invite.token,

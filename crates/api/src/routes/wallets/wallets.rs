@@ -156,6 +156,5 @@ pub async fn create_transfer(
         .ledger
         .transfer(id, who.user_id, recipient.id, &asset.code, amount, memo, movement)
         .await?;
-    state.wake_relay();
     Ok((StatusCode::CREATED, ok(TransferView::new(&transfer, &asset))))
 }

@@ -1,7 +1,7 @@
 //! TOTP two-factor authentication over HTTP: enrolment, the second login step, replay refusal, recovery codes.
 
 use crate::helpers::{Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_with_options};
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::{DateTime, Duration, Utc};
 use platform::{Clock, ManualClock};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 
 use crate::admin::admin_token;
 use crate::helpers::{Storage, TestApp, envelope, expect_error, spawn_with_options};
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::{DateTime, Utc};
 use platform::config::DepositProvider;
 use platform::hmac_sha256::sign_hex;

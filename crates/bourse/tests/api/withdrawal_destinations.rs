@@ -7,7 +7,7 @@ use crate::helpers::{Storage, TEST_PASSWORD, TestApp, envelope, expect_error, sp
 use crate::two_factor::{code, enable_two_factor, login_with_two_factor};
 use crate::wallets::{customer, deposit};
 use crate::withdrawals::{ADDRESS, IBAN, btc, limit, spawn, triple, wallet, withdraw, withdraw_ok, withdrawal_rows};
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::{DateTime, Duration, Utc};
 use platform::{ManualClock, on_db};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 use crate::helpers::{
     Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_app, spawn_with, spawn_with_options,
 };
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::Utc;
 use platform::{ManualClock, on_db};
 use serde_json::{Value, json};

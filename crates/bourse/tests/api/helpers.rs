@@ -4,14 +4,16 @@
 //! database created on it for this test and dropped afterwards. `BOURSE_TEST_REDIS_URL` and
 //! `BOURSE_TEST_NATS_URL` configure those services the same way.
 
-use api::{AppState, Application, BuildOptions};
+use api::AppState;
 use axum::Router;
+use bourse::{BuildOptions, Server};
 use platform::test_support::TestDatabase;
-use platform::{Config, Db, Secret};
+use platform::{Config, Db, EventBus, Secret};
 use reqwest::{Client, Response};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
@@ -19,6 +21,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
     pub db: Db,
+    /// The server's event bus, for tests that watch what the outbox relay publishes.
+    pub bus: Arc<dyn EventBus>,
     pub password_hasher: identity::PasswordHasher,
     pub data_dir: PathBuf,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -99,11 +103,10 @@ pub async fn spawn_with_options(storage: Storage, adjust: impl FnOnce(&mut Confi
     let mut config = test_config(&storage);
     adjust(&mut config);
     let data_dir = config.data_dir.clone();
-    let app = Application::build_with(config, options)
-        .await
-        .expect("application starts");
+    let app = Server::build_with(config, options).await.expect("application starts");
     let addr = app.local_addr();
     let db = app.state().db.clone();
+    let bus = app.state().bus.clone();
     let password_hasher = app.state().password_hasher.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -113,6 +116,7 @@ pub async fn spawn_with_options(storage: Storage, adjust: impl FnOnce(&mut Confi
         addr,
         client: Client::builder().build().expect("http client"),
         db,
+        bus,
         password_hasher,
         data_dir,
         server: Some(server),

@@ -4,7 +4,7 @@
 use crate::admin::admin_token;
 use crate::helpers::{Storage, TestApp, envelope, expect_error, spawn_with_options};
 use crate::wallets::{customer, deposit, transfer};
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::{DateTime, Duration, Utc};
 use platform::ManualClock;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@ use crate::admin::admin_token;
 use crate::helpers::{Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_with_options};
 use crate::two_factor::{code, enable_two_factor};
 use crate::wallets::{customer, deposit, post_keyed};
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::{DateTime, Duration, Utc};
 use platform::config::WithdrawalLimit;
 use platform::{Db, ManualClock, on_db};

@@ -9,6 +9,7 @@ mod bad_input;
 mod connections;
 mod crash_recovery;
 mod deposit_webhook;
+mod events;
 mod helpers;
 mod idempotency;
 mod operations;

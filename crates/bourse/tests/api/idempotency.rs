@@ -3,13 +3,14 @@
 
 use crate::helpers::{Storage, TestApp, envelope, expect_error, spawn_with, spawn_with_options};
 use api::envelope::ok;
-use api::{ApiError, AppState, BuildOptions, idempotency};
+use api::{ApiError, AppState, idempotency};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use bourse::BuildOptions;
 use chrono::{Duration as TimeSpan, Utc};
 use platform::{Clock, ManualClock, on_db};
 use serde_json::{Value, json};

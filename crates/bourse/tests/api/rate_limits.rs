@@ -2,7 +2,7 @@
 //! Redis is down, and one limit shared by two servers through Redis.
 
 use crate::helpers::{Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_with_options};
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::{Duration, Utc};
 use platform::{Config, ManualClock, Secret, on_db};
 use reqwest::Response;

@@ -5,7 +5,7 @@
 use crate::admin::admin_token;
 use crate::helpers::{Storage, TestApp, envelope, spawn_with_options};
 use crate::wallets::{customer, deposit};
-use api::BuildOptions;
+use bourse::BuildOptions;
 use chrono::{DateTime, Duration, Utc};
 use platform::{Backend, Clock, ManualClock, on_db};
 use serde_json::{Value, json};

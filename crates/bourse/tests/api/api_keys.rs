@@ -3,10 +3,10 @@
 
 use crate::helpers::{Storage, TestApp, envelope, expect_error, spawn_app, spawn_with, spawn_with_options};
 use crate::signing::{ApiCredentials, create_api_key, now_ms, sign_request, signature};
-use api::BuildOptions;
 use api::auth::{AuthUser, SessionUser};
 use axum::routing::get;
 use axum::{Json, Router};
+use bourse::BuildOptions;
 use chrono::{DateTime, Duration, Utc};
 use identity::AuthMethod;
 use platform::{ManualClock, on_db};

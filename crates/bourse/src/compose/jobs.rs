@@ -1,0 +1,68 @@
+//! The server's background jobs, each a [`Worker`]: the outbox relay, the hold-expiry sweep, the purge of
+//! expired idempotency keys and the metrics recorder's upkeep.
+
+use crate::workers::Worker;
+use api::AppState;
+use ledger::Ledger;
+use platform::outbox::Relay;
+use std::time::Duration;
+
+/// Expired idempotency keys are only dead rows: deleting them now and then is enough.
+const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
+/// Histograms of the Prometheus recorder buffer samples until upkeep drains them.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Every job a server runs today. A later split into process roles chooses among these.
+pub(super) fn all(state: &AppState) -> Vec<Worker> {
+    vec![
+        outbox_relay(state),
+        hold_expiry(state.ledger.clone(), state.config.hold_expiry_interval_secs),
+        idempotency_purge(state.clone()),
+        metrics_upkeep(),
+    ]
+}
+
+/// Publishes committed outbox events to the bus: after each commit that wrote events, and every
+/// `outbox_poll_interval_ms` for those written by other processes; pending events go out before it stops.
+fn outbox_relay(state: &AppState) -> Worker {
+    let relay = Relay::new(state.db.clone(), state.bus.clone(), state.clock.clone());
+    let interval = Duration::from_millis(state.config.outbox_poll_interval_ms);
+    Worker::new("outbox-relay", move |stop| relay.run(interval, stop))
+}
+
+/// Releases ledger holds whose expiry has passed, so locked money comes back to its owner without anyone
+/// asking. A failed sweep is logged and retried at the next tick: the holds stay open and are found again.
+fn hold_expiry(ledger: Ledger, every_secs: u64) -> Worker {
+    Worker::every("hold-expiry", Duration::from_secs(every_secs), move || {
+        let ledger = ledger.clone();
+        async move {
+            match ledger.expire_due_holds().await {
+                Ok(0) => {}
+                Ok(released) => tracing::info!(released, "released expired holds"),
+                Err(error) => tracing::warn!(%error, "the hold-expiry sweep failed; retrying at the next tick"),
+            }
+        }
+    })
+}
+
+/// Deletes idempotency keys whose 24 hours are over.
+fn idempotency_purge(state: AppState) -> Worker {
+    Worker::every("idempotency-purge", IDEMPOTENCY_PURGE_EVERY, move || {
+        let state = state.clone();
+        async move {
+            match api::idempotency::purge_expired(&state.db, state.clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "purged expired idempotency keys"),
+                Err(error) => tracing::warn!(%error, "cannot purge expired idempotency keys"),
+            }
+        }
+    })
+}
+
+fn metrics_upkeep() -> Worker {
+    let handle = platform::telemetry::prometheus();
+    Worker::every("metrics-upkeep", METRICS_UPKEEP_EVERY, move || {
+        handle.run_upkeep();
+        std::future::ready(())
+    })
+}

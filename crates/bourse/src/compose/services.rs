@@ -1,0 +1,94 @@
+//! Each context's services, built once from the configuration and shared by the HTTP handlers and the workers.
+
+use super::StartupError;
+use api::RateLimits;
+use api::state::Services;
+use chrono::Duration as TimeSpan;
+use identity::{
+    AccessTokens, Accounts, ApiKeys, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, Staff, TwoFactor,
+};
+use ledger::{AssetCatalogue, Ledger};
+use platform::crypto::SecretBox;
+use platform::replay::{RedisTokens, ReplayGuard};
+use platform::{Clock, Config, Db, EventBus, Keys};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Signatures accepted in the last two windows can number at most what the global rate limit lets through; this
+/// is far above that for any sane configuration, and bounds the memory a flood could take.
+const LOCAL_REPLAY_CAPACITY: usize = 200_000;
+/// Nodes that share Redis share this key space; key ids are UUIDs, so deployments sharing one Redis cannot collide.
+const REDIS_REPLAY_PREFIX: &str = "bourse:api-key-seen";
+
+/// Configuration durations are whole seconds bounded by validation, so this cannot overflow in practice.
+fn seconds(secs: u64) -> TimeSpan {
+    TimeSpan::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000))
+}
+
+pub(super) async fn build(
+    config: Config,
+    keys: Keys,
+    db: Db,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+) -> Result<Services, StartupError> {
+    let assets = AssetCatalogue::new(db.clone());
+    api::check_withdrawal_limits(&config, &assets)
+        .await
+        .map_err(StartupError::WithdrawalLimits)?;
+    let hasher = PasswordHasher::from_config(&config)?;
+    let access_tokens = AccessTokens::new(keys.jwt_secret.expose(), config.access_token_ttl_secs);
+    let rate_limits = RateLimits::from_config(&config, clock.clone(), access_tokens.clone())?;
+    let two_factor = TwoFactor::new(
+        db.clone(),
+        clock.clone(),
+        SecretBox::new(keys.data_encryption_key.expose()),
+    );
+    let policy = SessionPolicy {
+        tokens: access_tokens,
+        lockout: LockoutPolicy {
+            max_failures: config.login_max_failures,
+            window: seconds(config.login_lockout_secs),
+        },
+        refresh_ttl: seconds(config.refresh_token_ttl_secs),
+    };
+    let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone());
+    let api_keys = ApiKeys::new(
+        db.clone(),
+        clock.clone(),
+        SecretBox::new(keys.data_encryption_key.expose()),
+        seconds(config.api_key_window_secs),
+        replay_guard(&config)?,
+        two_factor.clone(),
+    );
+    Ok(Services {
+        config: Arc::new(config),
+        assets,
+        ledger: Ledger::new(db.clone(), clock.clone()),
+        accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()),
+        sessions,
+        two_factor,
+        staff: Staff::new(db.clone(), clock.clone(), hasher.clone()),
+        api_keys,
+        password_hasher: hasher,
+        rate_limits,
+        db,
+        bus,
+        clock,
+        keys: Arc::new(keys),
+    })
+}
+
+/// Where accepted API-key signatures are remembered: Redis when configured, so a request accepted by one node is
+/// refused by every other; in process otherwise.
+fn replay_guard(config: &Config) -> Result<ReplayGuard, StartupError> {
+    match &config.redis_url {
+        Some(url) => {
+            let timeout = Duration::from_millis(config.rate_limit_redis_timeout_ms);
+            let tokens = RedisTokens::new(url.expose(), REDIS_REPLAY_PREFIX, timeout)
+                .map_err(|e| StartupError::Replay(e.to_string()))?;
+            Ok(ReplayGuard::Redis(tokens))
+        }
+        None => Ok(ReplayGuard::local(LOCAL_REPLAY_CAPACITY)),
+    }
+}

@@ -1,0 +1,7 @@
+//! The composition root: [`compose`] builds every context's services, the HTTP server over them and the
+//! background [`workers`], and runs them together. `main` and the end-to-end tests both start servers here.
+
+pub mod compose;
+pub mod workers;
+
+pub use compose::{BuildOptions, Server, StartupError, open_database};
