@@ -4,8 +4,9 @@
 
 use super::{AccountRow, TransferRow, account_columns, action_parts, sql, transfer_columns};
 use crate::LedgerError;
+use crate::account::{Purpose, StoredAccount};
 use crate::books::{Account, AccountId, PendingState, Transfer, TransferId};
-use crate::service::{Purpose, StoredAccount};
+use crate::engine::AccountKey;
 use chrono::{DateTime, Utc};
 use money::AssetCode;
 use platform::db::bulk::{Column, IN_LIST_MAX, Statement, Value, padded_in_list, parameter, placeholders};
@@ -13,9 +14,6 @@ use platform::{Tx, on_tx};
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// Which account a side of a movement names before it has an id: a user's wallet or a system account.
-pub(crate) type AccountKey = (Option<Uuid>, AssetCode, Purpose);
 
 /// The ids of the accounts among `keys` that exist.
 pub(crate) async fn find_accounts(

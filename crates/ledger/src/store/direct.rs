@@ -5,9 +5,9 @@
 
 use super::{AccountRow, TransferRow, account_columns, action_parts, transfer_columns};
 use crate::LedgerError;
+use crate::account::StoredAccount;
 use crate::books::PendingState;
-use crate::posting::{Loaded, Needs, Outcome};
-use crate::service::StoredAccount;
+use crate::engine::{Loaded, Needs, Outcome};
 use chrono::{DateTime, Utc};
 use platform::Backend;
 use platform::db::direct::{time_at, time_text};

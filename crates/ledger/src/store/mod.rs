@@ -11,8 +11,8 @@ pub(crate) mod withdrawals;
 pub(crate) use sql::parse_amount;
 
 use crate::LedgerError;
+use crate::account::{Purpose, StoredAccount};
 use crate::books::{Account, AccountId, Action, PendingState, Transfer, TransferId, TransferKind, TransferRequest};
-use crate::service::{Purpose, StoredAccount};
 use chrono::{DateTime, Utc};
 use money::{AssetCode, Precision};
 use platform::{Backend, Db, Tx, on_db, on_tx};
