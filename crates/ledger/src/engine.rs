@@ -257,11 +257,6 @@ impl<'a> Outcome<'a> {
             .collect()
     }
 
-    /// Whether the group creates account `id` (it is inserted, not updated).
-    pub(crate) fn creates(&self, id: AccountId) -> bool {
-        self.created.contains(&id)
-    }
-
     /// The new transfers in journal order, with their accounts' posted balances once applied.
     pub(crate) fn transfers(&self) -> Vec<(&Transfer, (i128, i128))> {
         self.writes.transfers.iter().map(|(t, a)| (t, *a)).collect()

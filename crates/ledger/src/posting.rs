@@ -21,13 +21,13 @@
 //! the batches are applied in memory by [`crate::engine`], and what changed is written with a few multi-row
 //! statements, so the round trips do not grow with the number of batches.
 
+use crate::LedgerError;
 use crate::account::{Movement, Purpose, StoredAccount, journal_time};
 use crate::books::{AccountId, Applied, TransferRequest};
 use crate::engine::{BatchResult, Leg, Loaded, Needs, Outcome};
-use crate::{LedgerError, store, store::bulk};
+use crate::store::{self, bulk, writes};
 use money::AssetCode;
-use platform::audit;
-use platform::{Clock, Tx, outbox};
+use platform::{Clock, Tx};
 use uuid::Uuid;
 
 /// Postings into one open transaction. It never commits: the caller does, once its own rows are written too.
@@ -113,16 +113,10 @@ impl<'t> Posting<'t> {
                 wrote: false,
             });
         }
-        bulk::write_accounts(tx, &outcome.accounts_to_write(), now).await?;
-        bulk::insert_transfers(tx, &outcome.transfers()).await?;
-        let holds = outcome.holds();
-        if !holds.is_empty() {
-            bulk::save_holds(tx, &holds, now).await?;
+        let (accounts, transfers, holds) = (outcome.accounts_to_write(), outcome.transfers(), outcome.holds());
+        for rows in writes::of(&outcome, &accounts, &transfers, &holds, now) {
+            rows.execute(tx).await?;
         }
-        if !outcome.writes.events.is_empty() {
-            outbox::enqueue_many(tx, &outcome.writes.events, now).await?;
-        }
-        audit::record_many(tx, &outcome.writes.audit).await?;
         Ok(Posted {
             results: outcome.results,
             wrote: true,

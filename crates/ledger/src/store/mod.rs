@@ -7,6 +7,7 @@ pub(crate) mod direct;
 pub(crate) mod history;
 mod sql;
 pub(crate) mod withdrawals;
+pub(crate) mod writes;
 
 pub(crate) use sql::parse_amount;
 

@@ -102,7 +102,7 @@ async fn decide(
         ip: client.ip.as_deref(),
         request_id: client.request_id.as_deref(),
     };
-    let withdrawal = super::withdrawal_service(&state)
+    let withdrawal = super::withdrawal_service(state)
         .decide_withdrawal(id, None, decision, movement)
         .await?;
     state.wake_relay();
