@@ -3,8 +3,9 @@
 //! `GET /v1/admin/ledger/audit` report.
 
 use crate::books::{Books, Discrepancy, TransferId};
-use crate::{Ledger, LedgerError, store};
+use crate::{LedgerError, store};
 use money::AssetCode;
+use platform::Db;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the audit found: empty `discrepancies` means the books are right.
@@ -31,55 +32,53 @@ impl AuditReport {
     }
 }
 
-impl Ledger {
-    /// Recomputes every balance from the journal and checks the invariants, on one consistent snapshot of the
-    /// ledger (see [`store::snapshot`]).
-    pub async fn audit(&self) -> Result<AuditReport, LedgerError> {
-        let mut tx = store::snapshot(self.db()).await?;
-        let accounts = store::all_accounts(&mut tx).await?;
-        let journal = store::journal(&mut tx).await?;
-        let holds = store::holds(&mut tx).await?;
-        tx.rollback().await?;
-        let mut stored = Books::new();
-        for account in &accounts {
-            stored.insert_account(account.account.clone());
-        }
-        let mut discrepancies = stored.check_invariants();
-        match Books::replay(accounts.iter().map(|a| &a.account), journal.iter()) {
-            Ok(rebuilt) => {
-                discrepancies.extend(stored.compare(&rebuilt, holds.iter().copied()));
-                // A hold the journal opened but the store has no state for was lost.
-                let known: BTreeSet<TransferId> = holds.iter().map(|(id, _)| *id).collect();
-                for (pending, _) in rebuilt.holds() {
-                    if !known.contains(&pending) {
-                        discrepancies.push(Discrepancy::HoldState { pending });
-                    }
+/// Recomputes every balance from the journal and checks the invariants, on one consistent snapshot of the
+/// ledger (see [`store::snapshot`]).
+pub(crate) async fn audit(db: &Db) -> Result<AuditReport, LedgerError> {
+    let mut tx = store::snapshot(db).await?;
+    let accounts = store::all_accounts(&mut tx).await?;
+    let journal = store::journal(&mut tx).await?;
+    let holds = store::holds(&mut tx).await?;
+    tx.rollback().await?;
+    let mut stored = Books::new();
+    for account in &accounts {
+        stored.insert_account(account.account.clone());
+    }
+    let mut discrepancies = stored.check_invariants();
+    match Books::replay(accounts.iter().map(|a| &a.account), journal.iter()) {
+        Ok(rebuilt) => {
+            discrepancies.extend(stored.compare(&rebuilt, holds.iter().copied()));
+            // A hold the journal opened but the store has no state for was lost.
+            let known: BTreeSet<TransferId> = holds.iter().map(|(id, _)| *id).collect();
+            for (pending, _) in rebuilt.holds() {
+                if !known.contains(&pending) {
+                    discrepancies.push(Discrepancy::HoldState { pending });
                 }
             }
-            Err(unreplayable) => discrepancies.push(unreplayable),
         }
-        let mut per_asset: BTreeMap<AssetCode, usize> = BTreeMap::new();
-        for account in &accounts {
-            *per_asset.entry(account.account.asset).or_default() += 1;
-        }
-        let assets = per_asset
-            .into_iter()
-            .map(|(asset, count)| AssetCheck {
-                asset,
-                accounts: count,
-                balanced: !discrepancies
-                    .iter()
-                    .any(|d| matches!(d, Discrepancy::Unbalanced { asset: a, .. } if *a == asset)),
-            })
-            .collect();
-        Ok(AuditReport {
-            accounts: accounts.len(),
-            transfers: journal.len(),
-            holds: holds.len(),
-            assets,
-            discrepancies,
-        })
+        Err(unreplayable) => discrepancies.push(unreplayable),
     }
+    let mut per_asset: BTreeMap<AssetCode, usize> = BTreeMap::new();
+    for account in &accounts {
+        *per_asset.entry(account.account.asset).or_default() += 1;
+    }
+    let assets = per_asset
+        .into_iter()
+        .map(|(asset, count)| AssetCheck {
+            asset,
+            accounts: count,
+            balanced: !discrepancies
+                .iter()
+                .any(|d| matches!(d, Discrepancy::Unbalanced { asset: a, .. } if *a == asset)),
+        })
+        .collect();
+    Ok(AuditReport {
+        accounts: accounts.len(),
+        transfers: journal.len(),
+        holds: holds.len(),
+        assets,
+        discrepancies,
+    })
 }
 
 /// A short machine name and a sentence for an operator.

@@ -8,8 +8,8 @@
 //! transfers take ids derived from the row's id, so a retry or a concurrent duplicate finds the row (or waits
 //! for it) and can never journal a second credit.
 
+use crate::account::{Movement, Purpose};
 use crate::books::{Action, TransferId, TransferKind, TransferRequest};
-use crate::service::{Movement, Purpose};
 use crate::{Ledger, LedgerError, store};
 use chrono::{DateTime, Utc};
 use money::{Amount, AssetCode};
@@ -81,7 +81,18 @@ fn post_id(id: Uuid) -> TransferId {
     TransferId(Uuid::from_u128(id.as_u128() ^ 1))
 }
 
-impl Ledger {
+/// Deposits: recorded by staff or notified by providers, credited once confirmed. Built on the ledger's posting seam: its own rows and
+/// the money move in one transaction.
+#[derive(Clone)]
+pub struct Deposits {
+    ledger: Ledger,
+}
+
+impl Deposits {
+    pub fn new(ledger: Ledger) -> Deposits {
+        Deposits { ledger }
+    }
+
     /// Up to `limit` of `user`'s provider deposits, newest first, optionally of one status, older than `before`;
     /// and whether more follow.
     pub async fn deposits(
@@ -91,14 +102,14 @@ impl Ledger {
         before: Option<Uuid>,
         limit: u32,
     ) -> Result<(Vec<Deposit>, bool), LedgerError> {
-        let mut items = store::deposits::list(self.db(), user, status, before, i64::from(limit) + 1).await?;
+        let mut items = store::deposits::list(self.ledger.db(), user, status, before, i64::from(limit) + 1).await?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         Ok((items, more))
     }
 
     pub async fn deposit_by_id(&self, id: Uuid) -> Result<Option<Deposit>, LedgerError> {
-        store::deposits::get(self.db(), id).await
+        store::deposits::get(self.ledger.db(), id).await
     }
 
     /// Applies one provider notification and answers the deposit as it now stands. A notification that adds
@@ -109,11 +120,14 @@ impl Ledger {
         notice: DepositNotice<'_>,
         movement: Movement<'_>,
     ) -> Result<Deposit, LedgerError> {
-        let asset = self.movable_asset(&notice.asset).await?;
+        let asset = self.ledger.movable_asset(&notice.asset).await?;
         // Created on its own, before the transaction: it exists for every later deposit of the asset.
-        let source = self.system_account(&notice.asset, Purpose::ExternalDeposits).await?;
-        let mut tx = self.db().begin().await?;
-        let now = self.now();
+        let source = self
+            .ledger
+            .system_account(&notice.asset, Purpose::ExternalDeposits)
+            .await?;
+        let mut tx = self.ledger.db().begin().await?;
+        let now = self.ledger.now();
         let reaches = |confirmations: u32, required: u32| confirmations >= required;
         let candidate = Deposit {
             id: Uuid::now_v7(),
@@ -188,7 +202,7 @@ impl Ledger {
             reference: Some(deposit.provider_tx_id.clone()),
             metadata: json!({ "provider": deposit.provider, "deposit_id": deposit.id }),
         };
-        self.apply_within(&mut tx, &[request], movement).await?;
+        self.ledger.within(&mut tx).apply(&[request], movement).await?;
         let subject = match deposit.status {
             DepositStatus::Pending => "deposit.pending",
             DepositStatus::Confirmed => "deposit.confirmed",

@@ -1,3 +1,4 @@
+use crate::books::Rejection;
 use platform::DbError;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,5 +40,31 @@ impl From<sqlx::Error> for LedgerError {
 impl From<rusqlite::Error> for LedgerError {
     fn from(e: rusqlite::Error) -> Self {
         LedgerError::Db(DbError::Direct(e))
+    }
+}
+
+impl From<Rejection> for LedgerError {
+    fn from(rejection: Rejection) -> Self {
+        let reason = rejection.to_string();
+        match rejection {
+            Rejection::InsufficientFunds(_) => LedgerError::InsufficientFunds,
+            Rejection::ZeroAmount | Rejection::Overflow | Rejection::ExceedsPending => LedgerError::Invalid {
+                field: "amount",
+                reason,
+            },
+            Rejection::AccountNotFound(_) | Rejection::SameAccount => LedgerError::Invalid {
+                field: "account",
+                reason,
+            },
+            Rejection::AssetMismatch => LedgerError::Invalid { field: "asset", reason },
+            Rejection::PendingNotFound(_) | Rejection::PendingMismatch => LedgerError::Invalid {
+                field: "pending",
+                reason,
+            },
+            Rejection::PendingNotOpen { .. }
+            | Rejection::PendingExpired(_)
+            | Rejection::PendingNotExpired(_)
+            | Rejection::IdReused(_) => LedgerError::Conflict(reason),
+        }
     }
 }

@@ -11,9 +11,11 @@
 //! instance's writer), every batch of the group is applied again alone, in its own transaction. That is safe
 //! because every transfer carries its caller-chosen id: a batch that did commit answers with its first result.
 
-use crate::posting::{BatchResult, Leg, Needs, Outcome, Posted};
-use crate::service::Movement;
-use crate::{Ledger, LedgerError, store};
+use crate::account::{Movement, journal_time};
+use crate::engine::{BatchResult, Leg, Needs, Outcome};
+use crate::posting::{Posted, Posting};
+use crate::{LedgerError, store};
+use platform::{Clock, Db};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -60,19 +62,37 @@ struct Job {
     reply: oneshot::Sender<BatchResult>,
 }
 
-/// The writer's queue, started with the first movement (inside the runtime that makes it).
-#[derive(Clone, Default)]
+/// The writer's queue, started with the first movement (inside the runtime that makes it). Clones share it.
+#[derive(Clone)]
 pub(crate) struct GroupCommit {
+    db: Db,
+    clock: Arc<dyn Clock>,
     queue: Arc<OnceLock<mpsc::Sender<Job>>>,
 }
 
-impl Ledger {
+impl GroupCommit {
+    pub(crate) fn new(db: Db, clock: Arc<dyn Clock>) -> GroupCommit {
+        GroupCommit {
+            db,
+            clock,
+            queue: Arc::default(),
+        }
+    }
+
+    /// This writer with a queue of its own, for the writer task itself.
+    fn detached(&self) -> GroupCommit {
+        GroupCommit {
+            queue: Arc::default(),
+            ..self.clone()
+        }
+    }
+
     /// Applies `legs` as one all-or-nothing batch through the group-commit writer.
     pub(crate) async fn submit(&self, legs: Vec<Leg>, movement: Movement<'_>) -> BatchResult {
-        let queue = self.group_commit().queue.get_or_init(|| {
+        let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::channel(QUEUE);
-            // The writer gets a ledger with a queue of its own (never started), so it does not keep its own
-            // queue open: when the last caller's ledger is dropped, the writer ends.
+            // The writer task gets a queue of its own (never started), so it does not keep this one open: when
+            // the last caller's ledger is dropped, the writer ends.
             tokio::spawn(self.detached().write_groups(receiver));
             sender
         });
@@ -138,17 +158,17 @@ impl Ledger {
 
     /// Applies the jobs' batches in order in one transaction, committed only if one of them wrote something.
     async fn apply_group(&self, jobs: &[Job]) -> Result<Vec<BatchResult>, LedgerError> {
-        if let Some(writer) = self.db().sqlite_writer() {
+        if let Some(writer) = self.db.sqlite_writer() {
             let owned: Vec<(Arc<[Leg]>, OwnedMovement)> =
                 jobs.iter().map(|j| (j.legs.clone(), j.movement.clone())).collect();
-            let ledger = self.clone();
+            let writer_self = self.clone();
             return writer
-                .write_with_events(move |connection| ledger.apply_group_direct(connection, &owned))
+                .write_with_events(move |connection| writer_self.apply_group_direct(connection, &owned))
                 .await?;
         }
         let batches: Vec<(&[Leg], Movement<'_>)> = jobs.iter().map(|j| (&j.legs[..], j.movement.borrow())).collect();
-        let mut tx = self.db().begin().await?;
-        let Posted { results, wrote } = self.apply_batches_in(&mut tx, &batches).await?;
+        let mut tx = self.db.begin().await?;
+        let Posted { results, wrote } = Posting::new(&mut tx, &*self.clock).apply_batches(&batches).await?;
         if wrote {
             tx.commit().await?;
         } else {
@@ -158,7 +178,7 @@ impl Ledger {
     }
 
     /// [`Self::apply_group`] on SQLite's direct writer connection: the same reads, the same in-memory application
-    /// and the same rows as [`Self::apply_batches_in`], without a hand-off per statement.
+    /// and the same rows as [`Posting::apply_batches`], without a hand-off per statement.
     fn apply_group_direct(
         &self,
         connection: &mut rusqlite::Connection,
@@ -169,7 +189,7 @@ impl Ledger {
         let needs = Needs::of(&batches);
         let loaded = store::direct::load(&tx, &needs)?;
         // Read once the write lock is held, so the journal's times follow its order.
-        let now = self.now();
+        let now = journal_time(&*self.clock);
         let outcome = Outcome::apply(&batches, &needs, loaded, now)?;
         if outcome.wrote() {
             store::direct::save(&tx, &outcome, now)?;
@@ -182,14 +202,16 @@ impl Ledger {
     /// accounts it names are first created the ordinary way, in key order (user ids ascending), so this path
     /// cannot clash with another writer creating the same account, and two first movements between the same
     /// pair cannot wait on each other.
-    pub(crate) async fn apply_alone(&self, legs: &[Leg], movement: Movement<'_>) -> BatchResult {
-        let mut tx = self.db().begin().await?;
-        let now = self.now();
+    async fn apply_alone(&self, legs: &[Leg], movement: Movement<'_>) -> BatchResult {
+        let mut tx = self.db.begin().await?;
+        let now = journal_time(&*self.clock);
         let keys: std::collections::BTreeSet<_> = legs.iter().flat_map(Leg::keys).collect();
         for (owner, asset, purpose) in keys {
             store::ensure_account(&mut tx, owner, &asset, purpose, now).await?;
         }
-        let Posted { mut results, wrote } = self.apply_batches_in(&mut tx, &[(legs, movement)]).await?;
+        let Posted { mut results, wrote } = Posting::new(&mut tx, &*self.clock)
+            .apply_batches(&[(legs, movement)])
+            .await?;
         if wrote {
             tx.commit().await?;
         } else {

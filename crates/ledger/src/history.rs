@@ -7,9 +7,10 @@ use crate::assets::AssetCatalogue;
 use crate::books::{Account, AccountId, Action, PendingState, TransferId, TransferKind, TransferRequest};
 use crate::store::history::{self as store, EntryRow};
 use crate::store::parse_amount;
-use crate::{Ledger, LedgerError, Purpose};
+use crate::{LedgerError, Purpose};
 use chrono::{DateTime, Utc};
 use money::{Amount, AssetCode, Precision, SignedAmount};
+use platform::Db;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
@@ -109,97 +110,86 @@ pub struct Entry {
     pub balance_after: SignedAmount,
 }
 
-impl Ledger {
-    /// Up to `limit` entries of `user`'s wallet in `asset`, newest first, and whether more follow. An asset the
-    /// catalogue does not list is [`LedgerError::UnknownAsset`]; a user without that wallet has no entries.
-    pub async fn history(
-        &self,
-        user: Uuid,
-        asset: &AssetCode,
-        filter: &HistoryFilter,
-        limit: u32,
-    ) -> Result<(Vec<Entry>, bool), LedgerError> {
-        AssetCatalogue::new(self.db().clone())
-            .get(asset)
-            .await
-            .map_err(|e| match e {
-                LedgerError::AssetNotFound(code) => LedgerError::UnknownAsset(code),
-                other => other,
-            })?;
-        let Some(account) = store::wallet_id(self.db(), user, asset.as_str()).await? else {
-            return Ok((Vec::new(), false));
-        };
-        let mut rows = store::entries(
-            self.db(),
-            account,
-            filter.kind,
-            filter.from,
-            filter.to,
-            filter.before,
-            i64::from(limit) + 1,
-        )
-        .await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let replayed = self.replayed_balances(account, &rows).await?;
-        let entries = rows
-            .into_iter()
-            .map(|row| {
-                let seq = row.seq;
-                entry(row, replayed.get(&seq).copied())
-            })
-            .collect::<Result<_, _>>()?;
-        Ok((entries, more))
-    }
+/// Up to `limit` entries of `user`'s wallet in `asset`, newest first, and whether more follow. An asset the
+/// catalogue does not list is [`LedgerError::UnknownAsset`]; a user without that wallet has no entries.
+pub(crate) async fn history(
+    db: &Db,
+    user: Uuid,
+    asset: &AssetCode,
+    filter: &HistoryFilter,
+    limit: u32,
+) -> Result<(Vec<Entry>, bool), LedgerError> {
+    AssetCatalogue::new(db.clone()).get(asset).await.map_err(|e| match e {
+        LedgerError::AssetNotFound(code) => LedgerError::UnknownAsset(code),
+        other => other,
+    })?;
+    let Some(account) = store::wallet_id(db, user, asset.as_str()).await? else {
+        return Ok((Vec::new(), false));
+    };
+    let mut rows = store::entries(
+        db,
+        account,
+        filter.kind,
+        filter.from,
+        filter.to,
+        filter.before,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let replayed = replayed_balances(db, account, &rows).await?;
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            let seq = row.seq;
+            entry(row, replayed.get(&seq).copied())
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((entries, more))
+}
 
-    /// Journal entry `id` when it moved money in or out of one of `user`'s wallets; `None` otherwise, so that
-    /// another user's transfer and an unknown id look the same.
-    pub async fn transaction(&self, user: Uuid, id: Uuid) -> Result<Option<Entry>, LedgerError> {
-        let Some(row) = store::entry_of(self.db(), user, id).await? else {
-            return Ok(None);
-        };
-        let replayed = self
-            .replayed_balances(AccountId(row.account), std::slice::from_ref(&row))
-            .await?;
-        let seq = row.seq;
-        entry(row, replayed.get(&seq).copied()).map(Some)
-    }
+/// Journal entry `id` when it moved money in or out of one of `user`'s wallets; `None` otherwise, so that
+/// another user's transfer and an unknown id look the same.
+pub(crate) async fn transaction(db: &Db, user: Uuid, id: Uuid) -> Result<Option<Entry>, LedgerError> {
+    let Some(row) = store::entry_of(db, user, id).await? else {
+        return Ok(None);
+    };
+    let replayed = replayed_balances(db, AccountId(row.account), std::slice::from_ref(&row)).await?;
+    let seq = row.seq;
+    entry(row, replayed.get(&seq).copied()).map(Some)
+}
 
-    /// Balances after the rows that were stored without one, by replaying the account's posted movements.
-    async fn replayed_balances(
-        &self,
-        account: AccountId,
-        rows: &[EntryRow],
-    ) -> Result<BTreeMap<i64, i128>, LedgerError> {
-        let missing: BTreeSet<i64> = rows
-            .iter()
-            .filter(|r| r.balance_after.is_none())
-            .map(|r| r.seq)
-            .collect();
-        let Some(last) = missing.last().copied() else {
-            return Ok(BTreeMap::new());
-        };
-        let mut balance: i128 = 0;
-        let mut found = BTreeMap::new();
-        let mut wanted = missing.iter().peekable();
-        for (seq, debited, amount) in store::posted_movements(self.db(), account, last).await? {
-            while let Some(&&want) = wanted.peek()
-                && want < seq
-            {
-                found.insert(want, balance);
-                wanted.next();
-            }
-            let amount = posted_by(Action::Post, parse_amount(&amount, "a journal row")?)?;
-            let delta = if debited { -amount } else { amount };
-            balance = balance
-                .checked_add(delta)
-                .ok_or_else(|| LedgerError::Corrupt(format!("account {}: balance beyond i128", account.0)))?;
+/// Balances after the rows that were stored without one, by replaying the account's posted movements.
+async fn replayed_balances(db: &Db, account: AccountId, rows: &[EntryRow]) -> Result<BTreeMap<i64, i128>, LedgerError> {
+    let missing: BTreeSet<i64> = rows
+        .iter()
+        .filter(|r| r.balance_after.is_none())
+        .map(|r| r.seq)
+        .collect();
+    let Some(last) = missing.last().copied() else {
+        return Ok(BTreeMap::new());
+    };
+    let mut balance: i128 = 0;
+    let mut found = BTreeMap::new();
+    let mut wanted = missing.iter().peekable();
+    for (seq, debited, amount) in store::posted_movements(db, account, last).await? {
+        while let Some(&&want) = wanted.peek()
+            && want < seq
+        {
+            found.insert(want, balance);
+            wanted.next();
         }
-        for want in wanted {
-            found.insert(*want, balance);
-        }
-        Ok(found)
+        let amount = posted_by(Action::Post, parse_amount(&amount, "a journal row")?)?;
+        let delta = if debited { -amount } else { amount };
+        balance = balance
+            .checked_add(delta)
+            .ok_or_else(|| LedgerError::Corrupt(format!("account {}: balance beyond i128", account.0)))?;
     }
+    for want in wanted {
+        found.insert(*want, balance);
+    }
+    Ok(found)
 }
 
 fn entry(row: EntryRow, replayed: Option<i128>) -> Result<Entry, LedgerError> {

@@ -1,10 +1,13 @@
-//! The ledger context: the asset catalogue today; accounts, the double-entry journal, holds and balances build
-//! on it. It is the only code that changes a balance.
+//! The ledger context: assets, accounts, the double-entry journal, holds and balances. It is the only code that
+//! changes a balance; other contexts move money through [`Ledger`], and post inside their own transactions
+//! through [`Ledger::within`] and the [`Posting`] it returns.
 
+mod account;
 pub mod assets;
 mod audit_report;
 pub mod books;
 mod deposits;
+mod engine;
 mod error;
 mod expiry;
 mod group_commit;
@@ -13,12 +16,16 @@ mod posting;
 mod service;
 mod store;
 pub mod withdrawal_destinations;
+pub use withdrawal_destinations::WithdrawalDestinations;
 mod withdrawals;
 
+pub use account::{Balance, Movement, Purpose, StoredAccount, largest_amount};
 pub use assets::{Asset, AssetCatalogue, AssetFilter, AssetKind};
 pub use audit_report::{AssetCheck, AuditReport, describe as describe_discrepancy};
-pub use deposits::{Deposit, DepositNotice, DepositStatus};
+pub use deposits::{Deposit, DepositNotice, DepositStatus, Deposits};
 pub use error::LedgerError;
 pub use history::{Direction, Entry, HistoryFilter};
-pub use service::{Balance, Ledger, Movement, Purpose, StoredAccount, largest_amount};
-pub use withdrawals::{Decision, Destination, Withdrawal, WithdrawalRequest, WithdrawalStatus};
+pub use posting::Posting;
+pub use service::Ledger;
+
+pub use withdrawals::{Decision, Destination, Withdrawal, WithdrawalRequest, WithdrawalStatus, Withdrawals};

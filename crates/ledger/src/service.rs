@@ -1,96 +1,22 @@
-//! The ledger service: wallets and system accounts, and the movements callers ask for. Every movement is applied
-//! by [`crate::posting`] inside a database transaction; those that need no rows of their caller's go through the
-//! group-commit writer ([`crate::group_commit`]), which shares one commit among concurrent movements.
+//! The ledger service: its whole public face in one place. Movements that need no rows of their caller's go
+//! through the group-commit writer ([`crate::group_commit`]), which shares one commit among concurrent
+//! movements; a context that writes rows of its own posts inside its transaction through [`Ledger::within`]
+//! ([`crate::posting`]). Both apply batches with the same code.
 
-use crate::books::{Account, Applied, Rejection, Transfer, TransferId, TransferKind, TransferRequest};
+use crate::account::{Balance, Movement, Purpose, StoredAccount, balance_of, journal_time};
+use crate::audit_report::{self, AuditReport};
+use crate::books::{Applied, Transfer, TransferId, TransferKind, TransferRequest};
+use crate::engine::{Leg, Side};
 use crate::group_commit::GroupCommit;
-use crate::posting::{Leg, Posted, Side};
-use crate::{Asset, AssetCatalogue, LedgerError, store};
-use chrono::{DateTime, SubsecRound, Utc};
-use money::{Amount, AssetCode, Precision, SignedAmount};
+use crate::history::{self, Entry, HistoryFilter};
+use crate::posting::Posting;
+use crate::{Asset, AssetCatalogue, LedgerError, expiry, store};
+use chrono::{DateTime, Utc};
+use money::AssetCode;
 use platform::{Clock, Db, Tx};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
-
-/// What an account is for. A user has one wallet per asset; the platform has one system account per asset and
-/// purpose, on the other side of money entering, leaving or passing through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Purpose {
-    Wallet,
-    ExternalDeposits,
-    ExternalWithdrawals,
-    Fees,
-    RemittanceClearing,
-    ExchangeClearing,
-}
-
-impl Purpose {
-    pub const ALL: [Purpose; 6] = [
-        Purpose::Wallet,
-        Purpose::ExternalDeposits,
-        Purpose::ExternalWithdrawals,
-        Purpose::Fees,
-        Purpose::RemittanceClearing,
-        Purpose::ExchangeClearing,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Wallet => "wallet",
-            Purpose::ExternalDeposits => "external_deposits",
-            Purpose::ExternalWithdrawals => "external_withdrawals",
-            Purpose::Fees => "fees",
-            Purpose::RemittanceClearing => "remittance_clearing",
-            Purpose::ExchangeClearing => "exchange_clearing",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Purpose> {
-        Purpose::ALL.into_iter().find(|p| p.as_str() == text)
-    }
-
-    /// Only user money must never go below zero; system accounts hold the other side of it.
-    pub fn no_overdraft(self) -> bool {
-        self == Purpose::Wallet
-    }
-}
-
-/// An account as stored: the core's account and whose it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredAccount {
-    pub account: Account,
-    pub owner: Option<Uuid>,
-    pub purpose: Purpose,
-}
-
-/// One wallet's balance at the asset's precision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Balance {
-    pub asset: AssetCode,
-    pub available: SignedAmount,
-    pub locked: Amount,
-    pub total: SignedAmount,
-    /// On its way in and not yet part of `total`: held credits, such as a provider deposit waiting for its
-    /// confirmations.
-    pub incoming: Amount,
-}
-
-/// Who moves the money and from where, for the audit record written with the movement.
-#[derive(Debug, Clone, Copy)]
-pub struct Movement<'a> {
-    pub actor: Option<Uuid>,
-    /// The audit action, such as `ledger.deposit`.
-    pub action: &'a str,
-    pub ip: Option<&'a str>,
-    pub request_id: Option<&'a str>,
-}
-
-/// The most one request may move: a quadrillion whole units. Far above any real payment, and low enough that no
-/// account total can approach the `i128` bound the core keeps.
-pub fn largest_amount(precision: Precision) -> u128 {
-    1_000_000_000_000_000 * precision.scale()
-}
 
 /// The ledger service. Clones share one group-commit writer (see [`crate::group_commit`]).
 #[derive(Clone)]
@@ -105,31 +31,30 @@ impl Ledger {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Ledger {
         Ledger {
             assets: AssetCatalogue::new(db.clone()),
+            group_commit: GroupCommit::new(db.clone(), clock.clone()),
             db,
             clock,
-            group_commit: GroupCommit::default(),
         }
+    }
+
+    /// Posting into `tx`, a transaction the caller opened and will commit: the seam through which a context
+    /// writes its own rows and moves money atomically (see [`crate::posting`]).
+    pub fn within<'t>(&'t self, tx: &'t mut Tx) -> Posting<'t> {
+        Posting::new(tx, &*self.clock)
+    }
+
+    /// A new transaction on the ledger's database, for a caller that posts through [`Ledger::within`].
+    pub async fn begin(&self) -> Result<Tx, LedgerError> {
+        Ok(self.db.begin().await?)
+    }
+
+    /// The ledger's clock, at the precision the journal keeps.
+    pub fn now(&self) -> DateTime<Utc> {
+        journal_time(&*self.clock)
     }
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
-    }
-
-    pub(crate) fn group_commit(&self) -> &GroupCommit {
-        &self.group_commit
-    }
-
-    /// This ledger with a group-commit queue of its own, for the writer task itself.
-    pub(crate) fn detached(&self) -> Ledger {
-        Ledger {
-            group_commit: GroupCommit::default(),
-            ..self.clone()
-        }
-    }
-
-    /// PostgreSQL keeps microseconds; the journal's times are cut to them so a stored transfer reads back equal.
-    pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.clock.now().trunc_subsecs(6)
     }
 
     /// The asset `code`, if it exists and is enabled: only then may money move in it.
@@ -153,21 +78,15 @@ impl Ledger {
     pub async fn wallet(&self, user: Uuid, asset: &AssetCode) -> Result<StoredAccount, LedgerError> {
         self.movable_asset(asset).await?;
         let mut tx = self.db.begin().await?;
-        let account = store::ensure_account(&mut tx, Some(user), asset, Purpose::Wallet, self.now()).await?;
+        let account = self.within(&mut tx).wallet(user, asset).await?;
         tx.commit().await?;
         Ok(account)
     }
 
     /// The platform's account for `asset` and `purpose`, created empty if it does not exist yet.
     pub async fn system_account(&self, asset: &AssetCode, purpose: Purpose) -> Result<StoredAccount, LedgerError> {
-        if purpose == Purpose::Wallet {
-            return Err(LedgerError::Invalid {
-                field: "purpose",
-                reason: "a wallet belongs to a user".to_owned(),
-            });
-        }
         let mut tx = self.db.begin().await?;
-        let account = store::ensure_account(&mut tx, None, asset, purpose, self.now()).await?;
+        let account = self.within(&mut tx).system_account(asset, purpose).await?;
         tx.commit().await?;
         Ok(account)
     }
@@ -193,7 +112,7 @@ impl Ledger {
             reference,
             json!({ "recorded_by": movement.actor }),
         );
-        first(self.submit(vec![leg], movement).await?)
+        first(self.group_commit.submit(vec![leg], movement).await?)
     }
 
     /// Moves `amount` of `asset` from one user's wallet to another's. The recipient's wallet is created in the
@@ -226,30 +145,14 @@ impl Ledger {
             None,
             json!({ "memo": memo, "from": from, "to": to }),
         );
-        first(self.submit(vec![leg], movement).await?)
+        first(self.group_commit.submit(vec![leg], movement).await?)
     }
 
     /// Applies `batch` (accounts that already exist) all or nothing; a transfer id seen before returns its first
     /// result and moves nothing.
     pub async fn apply(&self, batch: &[TransferRequest], movement: Movement<'_>) -> Result<Vec<Applied>, LedgerError> {
         let legs = batch.iter().cloned().map(Leg::between_accounts).collect();
-        self.submit(legs, movement).await
-    }
-
-    /// Applies `batch` (accounts that already exist) inside `tx` without committing, for callers that write
-    /// their own rows in the same transaction (provider deposits, withdrawals). Writes nothing when every
-    /// transfer of `batch` was applied before.
-    pub(crate) async fn apply_within(
-        &self,
-        tx: &mut Tx,
-        batch: &[TransferRequest],
-        movement: Movement<'_>,
-    ) -> Result<Vec<Applied>, LedgerError> {
-        let legs: Vec<Leg> = batch.iter().cloned().map(Leg::between_accounts).collect();
-        let Posted { mut results, .. } = self.apply_batches_in(tx, &[(&legs, movement)]).await?;
-        results
-            .pop()
-            .unwrap_or_else(|| Err(LedgerError::Corrupt("an applied batch gave no result".to_owned())))
+        self.group_commit.submit(legs, movement).await
     }
 
     /// The transfer with this id, when one was applied: how a request run again under the same operation finds
@@ -269,17 +172,41 @@ impl Ledger {
             .map(|(stored, precision)| balance_of(&stored.account, precision))
             .collect()
     }
-}
 
-pub(crate) fn balance_of(account: &Account, precision: Precision) -> Result<Balance, LedgerError> {
-    let corrupt = || LedgerError::Corrupt(format!("account {}: totals beyond i128", account.id.0));
-    Ok(Balance {
-        asset: account.asset,
-        available: SignedAmount::from_minor(account.available().ok_or_else(corrupt)?, precision),
-        locked: Amount::from_minor(account.locked(), precision),
-        total: SignedAmount::from_minor(account.balance().ok_or_else(corrupt)?, precision),
-        incoming: Amount::from_minor(account.credits_pending, precision),
-    })
+    /// Up to `limit` entries of `user`'s wallet in `asset`, newest first, and whether more follow. An asset the
+    /// catalogue does not list is [`LedgerError::UnknownAsset`]; a user without that wallet has no entries.
+    pub async fn history(
+        &self,
+        user: Uuid,
+        asset: &AssetCode,
+        filter: &HistoryFilter,
+        limit: u32,
+    ) -> Result<(Vec<Entry>, bool), LedgerError> {
+        history::history(&self.db, user, asset, filter, limit).await
+    }
+
+    /// Journal entry `id` when it moved money in or out of one of `user`'s wallets; `None` otherwise, so that
+    /// another user's transfer and an unknown id look the same.
+    pub async fn transaction(&self, user: Uuid, id: Uuid) -> Result<Option<Entry>, LedgerError> {
+        history::transaction(&self.db, user, id).await
+    }
+
+    /// Recomputes every balance from the journal and checks the invariants, on one consistent snapshot of the
+    /// ledger.
+    pub async fn audit(&self) -> Result<AuditReport, LedgerError> {
+        audit_report::audit(&self.db).await
+    }
+
+    /// Releases every open hold that expired at or before `now` and returns how many it released (see
+    /// [`crate::expiry`]).
+    pub async fn expire_holds(&self, now: DateTime<Utc>) -> Result<usize, LedgerError> {
+        expiry::expire_holds(&self.group_commit, &self.db, now).await
+    }
+
+    /// [`Ledger::expire_holds`] at the ledger's own time: what the server's periodic sweep calls.
+    pub async fn expire_due_holds(&self) -> Result<usize, LedgerError> {
+        self.expire_holds(self.now()).await
+    }
 }
 
 fn first(applied: Vec<Applied>) -> Result<Transfer, LedgerError> {
@@ -288,30 +215,4 @@ fn first(applied: Vec<Applied>) -> Result<Transfer, LedgerError> {
         .next()
         .map(|a| a.transfer().clone())
         .ok_or_else(|| LedgerError::Corrupt("an applied batch of one returned nothing".to_owned()))
-}
-
-impl From<Rejection> for LedgerError {
-    fn from(rejection: Rejection) -> Self {
-        let reason = rejection.to_string();
-        match rejection {
-            Rejection::InsufficientFunds(_) => LedgerError::InsufficientFunds,
-            Rejection::ZeroAmount | Rejection::Overflow | Rejection::ExceedsPending => LedgerError::Invalid {
-                field: "amount",
-                reason,
-            },
-            Rejection::AccountNotFound(_) | Rejection::SameAccount => LedgerError::Invalid {
-                field: "account",
-                reason,
-            },
-            Rejection::AssetMismatch => LedgerError::Invalid { field: "asset", reason },
-            Rejection::PendingNotFound(_) | Rejection::PendingMismatch => LedgerError::Invalid {
-                field: "pending",
-                reason,
-            },
-            Rejection::PendingNotOpen { .. }
-            | Rejection::PendingExpired(_)
-            | Rejection::PendingNotExpired(_)
-            | Rejection::IdReused(_) => LedgerError::Conflict(reason),
-        }
-    }
 }

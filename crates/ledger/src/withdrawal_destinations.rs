@@ -102,7 +102,18 @@ impl Screening {
     }
 }
 
-impl Ledger {
+/// The withdrawal destination allow-list of each user. Built on the ledger's posting seam: its own rows and
+/// the money move in one transaction.
+#[derive(Clone)]
+pub struct WithdrawalDestinations {
+    ledger: Ledger,
+}
+
+impl WithdrawalDestinations {
+    pub fn new(ledger: Ledger) -> WithdrawalDestinations {
+        WithdrawalDestinations { ledger }
+    }
+
     /// Saves a destination, usable from now + `cooldown`. Refused with `Conflict` when the user already saved it
     /// for this asset and `LimitExceeded` beyond [`MAX_DESTINATIONS`].
     pub async fn save_withdrawal_destination(
@@ -111,9 +122,9 @@ impl Ledger {
         cooldown: Duration,
         movement: Movement<'_>,
     ) -> Result<SavedDestination, LedgerError> {
-        self.movable_asset(&new.asset).await?;
-        let mut tx = self.db().begin().await?;
-        let now = self.now();
+        self.ledger.movable_asset(&new.asset).await?;
+        let mut tx = self.ledger.db().begin().await?;
+        let now = self.ledger.now();
         let duplicate = || LedgerError::Conflict(format!("this destination is already saved for {}", new.asset));
         if store::exists(&mut tx, new.user, &new.asset, &new.fingerprint).await? {
             tx.rollback().await?;
@@ -162,7 +173,7 @@ impl Ledger {
         before: Option<Uuid>,
         limit: u32,
     ) -> Result<(Vec<SavedDestination>, bool), LedgerError> {
-        let mut items = store::list(self.db(), user, before, i64::from(limit) + 1).await?;
+        let mut items = store::list(self.ledger.db(), user, before, i64::from(limit) + 1).await?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         Ok((items, more))
@@ -176,8 +187,8 @@ impl Ledger {
         id: Uuid,
         movement: Movement<'_>,
     ) -> Result<Option<SavedDestination>, LedgerError> {
-        let mut tx = self.db().begin().await?;
-        let now = self.now();
+        let mut tx = self.ledger.db().begin().await?;
+        let now = self.ledger.now();
         let Some(found) = store::lock_owned(&mut tx, user, id).await? else {
             tx.rollback().await?;
             return Ok(None);
@@ -201,7 +212,10 @@ impl Ledger {
 
     /// The user's allow-list mode now.
     pub async fn withdrawal_allow_list(&self, user: Uuid) -> Result<AllowList, LedgerError> {
-        Ok(AllowList::at(store::mode(self.db(), user).await?, self.now()))
+        Ok(AllowList::at(
+            store::mode(self.ledger.db(), user).await?,
+            self.ledger.now(),
+        ))
     }
 
     /// Switches the mode on at once (cancelling a scheduled switch-off), or schedules the switch-off for now +
@@ -213,8 +227,8 @@ impl Ledger {
         cooldown: Duration,
         movement: Movement<'_>,
     ) -> Result<AllowList, LedgerError> {
-        let mut tx = self.db().begin().await?;
-        let now = self.now();
+        let mut tx = self.ledger.db().begin().await?;
+        let now = self.ledger.now();
         let current = AllowList::at(store::lock_mode(&mut tx, user).await?, now);
         let (next, action) = match (enabled, current.enabled, current.disable_at) {
             (true, true, None) | (false, false, _) | (false, true, Some(_)) => {
@@ -268,11 +282,11 @@ impl Ledger {
         masked: &str,
         movement: Movement<'_>,
     ) -> Result<Screening, LedgerError> {
-        let now = self.now();
-        if !AllowList::at(store::mode(self.db(), user).await?, now).enabled {
+        let now = self.ledger.now();
+        if !AllowList::at(store::mode(self.ledger.db(), user).await?, now).enabled {
             return Ok(Screening::NotRequired);
         }
-        let screening = match store::find(self.db(), user, asset, fingerprint).await? {
+        let screening = match store::find(self.ledger.db(), user, asset, fingerprint).await? {
             Some(saved) if saved.usable_at(now) => return Ok(Screening::Allowed(saved.id)),
             Some(saved) => Screening::CoolingDown {
                 usable_from: saved.usable_from,
@@ -283,7 +297,7 @@ impl Ledger {
             Screening::CoolingDown { usable_from } => ("destination_cooling_down", Some(*usable_from)),
             _ => ("destination_not_allowed", None),
         };
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.ledger.db().begin().await?;
         let details = json!({
             "user_id": user,
             "asset": asset.as_str(),

@@ -9,8 +9,8 @@
 //! Statuses: PENDING → APPROVED → COMPLETED, or PENDING → REJECTED / CANCELLED; any other move is a conflict.
 //! Every ledger transfer id derives from the row's id, so a row can never journal a second hold or posting.
 
+use crate::account::{Movement, Purpose};
 use crate::books::{Action, TransferId, TransferKind, TransferRequest};
-use crate::service::{Movement, Purpose};
 use crate::{Ledger, LedgerError, store};
 use chrono::{DateTime, Duration, Utc};
 use money::{Amount, AssetCode, Precision};
@@ -142,7 +142,18 @@ fn derived(id: Uuid, n: u128) -> TransferId {
 /// The limit window: a rolling 24 h.
 const WINDOW_HOURS: i64 = 24;
 
-impl Ledger {
+/// Withdrawals: requested by users, held until staff decide. Built on the ledger's posting seam: its own rows and
+/// the money move in one transaction.
+#[derive(Clone)]
+pub struct Withdrawals {
+    ledger: Ledger,
+}
+
+impl Withdrawals {
+    pub fn new(ledger: Ledger) -> Withdrawals {
+        Withdrawals { ledger }
+    }
+
     /// Records a PENDING withdrawal and holds `amount + fee` in the same transaction. Refused with
     /// `LimitExceeded` above the daily limit and `InsufficientFunds` when the wallet cannot cover both holds.
     pub async fn request_withdrawal(
@@ -150,13 +161,14 @@ impl Ledger {
         request: WithdrawalRequest,
         movement: Movement<'_>,
     ) -> Result<Withdrawal, LedgerError> {
-        let asset = self.movable_asset(&request.asset).await?;
+        let asset = self.ledger.movable_asset(&request.asset).await?;
         let external = self
+            .ledger
             .system_account(&request.asset, Purpose::ExternalWithdrawals)
             .await?;
-        let fees = self.system_account(&request.asset, Purpose::Fees).await?;
-        let mut tx = self.db().begin().await?;
-        let now = self.now();
+        let fees = self.ledger.system_account(&request.asset, Purpose::Fees).await?;
+        let mut tx = self.ledger.db().begin().await?;
+        let now = self.ledger.now();
         let wallet = store::ensure_account(&mut tx, Some(request.user), &request.asset, Purpose::Wallet, now).await?;
         // Locked before the limit is counted, in id order like every batch: two requests at once are counted
         // one after the other.
@@ -219,7 +231,7 @@ impl Ledger {
                 metadata: json!({ "withdrawal_id": withdrawal.id }),
             });
         }
-        self.apply_within(&mut tx, &batch, movement).await?;
+        self.ledger.within(&mut tx).apply(&batch, movement).await?;
         let payload = event_payload(&withdrawal, asset.precision);
         outbox::enqueue(&mut tx, "withdrawal.requested", &payload, now).await?;
         tx.commit().await?;
@@ -227,7 +239,7 @@ impl Ledger {
     }
 
     pub async fn withdrawal(&self, id: Uuid) -> Result<Option<Withdrawal>, LedgerError> {
-        store::withdrawals::get(self.db(), id).await
+        store::withdrawals::get(self.ledger.db(), id).await
     }
 
     /// Up to `limit` withdrawals, newest first, of one user and/or one status, older than `before`; and whether
@@ -239,7 +251,7 @@ impl Ledger {
         before: Option<Uuid>,
         limit: u32,
     ) -> Result<(Vec<Withdrawal>, bool), LedgerError> {
-        let mut items = store::withdrawals::list(self.db(), user, status, before, i64::from(limit) + 1).await?;
+        let mut items = store::withdrawals::list(self.ledger.db(), user, status, before, i64::from(limit) + 1).await?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         Ok((items, more))
@@ -264,13 +276,16 @@ impl Ledger {
         // Approving moves money out, which a disabled asset forbids; cancelling, rejecting and completing only
         // release or record what is already held, and must not leave funds locked when an asset is disabled.
         let asset = match decision {
-            Decision::Approve => self.movable_asset(&found.asset).await?,
-            _ => self.listed_asset(&found.asset).await?,
+            Decision::Approve => self.ledger.movable_asset(&found.asset).await?,
+            _ => self.ledger.listed_asset(&found.asset).await?,
         };
-        let external = self.system_account(&found.asset, Purpose::ExternalWithdrawals).await?;
-        let fees = self.system_account(&found.asset, Purpose::Fees).await?;
-        let mut tx = self.db().begin().await?;
-        let now = self.now();
+        let external = self
+            .ledger
+            .system_account(&found.asset, Purpose::ExternalWithdrawals)
+            .await?;
+        let fees = self.ledger.system_account(&found.asset, Purpose::Fees).await?;
+        let mut tx = self.ledger.db().begin().await?;
+        let now = self.ledger.now();
         let stored = store::withdrawals::lock(&mut tx, id)
             .await?
             .ok_or_else(|| LedgerError::Corrupt(format!("withdrawal {id} vanished")))?;
@@ -337,7 +352,7 @@ impl Ledger {
         }
         store::withdrawals::update(&mut tx, &updated).await?;
         if !batch.is_empty() {
-            self.apply_within(&mut tx, &batch, movement).await?;
+            self.ledger.within(&mut tx).apply(&batch, movement).await?;
         }
         if owner.is_none() {
             record_staff_action(&mut tx, &updated, &decision, movement, now).await?;

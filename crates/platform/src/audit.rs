@@ -2,6 +2,7 @@
 //! money movement, written in the same transaction as the action. Nothing updates or deletes a record.
 
 use crate::context::RequestContext;
+use crate::db::bulk::{Column, Rows, Statement, Value};
 use crate::db::{DbError, Tx};
 use crate::on_tx;
 use chrono::{DateTime, Utc};
@@ -89,10 +90,9 @@ pub async fn record(tx: &mut Tx, record: &AuditRecord<'_>) -> Result<(), DbError
     Ok(())
 }
 
-/// Records every entry of `records`, in order, in a few multi-row statements.
-pub async fn record_many(tx: &mut Tx, records: &[AuditRecord<'_>]) -> Result<(), DbError> {
-    use crate::db::bulk::{Column, Statement, Value};
-    let values: Vec<Value> = records
+/// The audit rows of `records`, in order: what [`record_many`] writes, for a writer on another connection.
+pub fn rows<'a>(records: &'a [AuditRecord<'_>]) -> Rows<'a> {
+    let values = records
         .iter()
         .flat_map(|r| {
             [
@@ -107,35 +107,19 @@ pub async fn record_many(tx: &mut Tx, records: &[AuditRecord<'_>]) -> Result<(),
             ]
         })
         .collect();
-    Statement {
-        head: "INSERT INTO audit_log (at, actor_id, action, target, ip, request_id, outcome, details) VALUES",
-        columns: &[Column::Plain; 8],
-        tail: "",
+    Rows {
+        statement: Statement {
+            head: "INSERT INTO audit_log (at, actor_id, action, target, ip, request_id, outcome, details) VALUES",
+            columns: &[Column::Plain; 8],
+            tail: "",
+        },
+        values,
     }
-    .execute(tx, &values)
-    .await?;
-    Ok(())
 }
 
-/// [`record_many`] on SQLite's direct writer connection (see [`crate::db::direct`]), inside its open transaction.
-pub fn record_many_direct(connection: &rusqlite::Connection, records: &[AuditRecord<'_>]) -> Result<(), DbError> {
-    use crate::db::direct::time_text;
-    let mut insert = connection.prepare_cached(
-        "INSERT INTO audit_log (at, actor_id, action, target, ip, request_id, outcome, details) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )?;
-    for r in records {
-        insert.execute(rusqlite::params![
-            time_text(r.at),
-            r.actor,
-            r.action,
-            r.target.as_deref(),
-            r.ip,
-            r.request_id,
-            r.outcome.as_str(),
-            r.details.to_string(),
-        ])?;
-    }
+/// Records every entry of `records`, in order, in a few multi-row statements.
+pub async fn record_many(tx: &mut Tx, records: &[AuditRecord<'_>]) -> Result<(), DbError> {
+    rows(records).execute(tx).await?;
     Ok(())
 }
 

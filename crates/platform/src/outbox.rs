@@ -3,6 +3,7 @@
 
 use crate::bus::{Event, EventBus};
 use crate::clock::Clock;
+use crate::db::bulk::{Column, Rows, Statement, Value};
 use crate::db::{Backend, Db, DbError, OutboxSignal, Tx};
 use crate::{on_db, on_tx};
 use chrono::{DateTime, Utc};
@@ -33,41 +34,30 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// The outbox rows of `events`, in order: what [`enqueue_many`] writes, for a writer on another connection.
+pub fn rows<'a>(events: &'a [(&str, serde_json::Value)], now: DateTime<Utc>) -> Rows<'a> {
+    let values = events
+        .iter()
+        .flat_map(|(subject, payload)| [Value::Text(Some(subject)), Value::Json(payload), Value::Time(Some(now))])
+        .collect();
+    Rows {
+        statement: Statement {
+            head: "INSERT INTO outbox (subject, payload, created_at) VALUES",
+            columns: &[Column::Plain; 3],
+            tail: "",
+        },
+        values,
+    }
+}
+
 /// Records every `(subject, payload)` of `events`, in order, as part of `tx`, in a few multi-row statements.
 pub async fn enqueue_many(
     tx: &mut Tx,
     events: &[(&str, serde_json::Value)],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    use crate::db::bulk::{Column, Statement, Value};
     tx.note_events();
-    let values: Vec<Value> = events
-        .iter()
-        .flat_map(|(subject, payload)| [Value::Text(Some(subject)), Value::Json(payload), Value::Time(Some(now))])
-        .collect();
-    Statement {
-        head: "INSERT INTO outbox (subject, payload, created_at) VALUES",
-        columns: &[Column::Plain; 3],
-        tail: "",
-    }
-    .execute(tx, &values)
-    .await?;
-    Ok(())
-}
-
-/// [`enqueue_many`] on SQLite's direct writer connection (see [`crate::db::direct`]), inside its open transaction;
-/// run through [`SqliteWriter::write_with_events`](crate::db::SqliteWriter::write_with_events) so that the
-/// commit wakes the relay.
-pub fn enqueue_many_direct(
-    connection: &rusqlite::Connection,
-    events: &[(&str, serde_json::Value)],
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let mut insert = connection.prepare_cached("INSERT INTO outbox (subject, payload, created_at) VALUES (?, ?, ?)")?;
-    let now = crate::db::direct::time_text(now);
-    for (subject, payload) in events {
-        insert.execute(rusqlite::params![subject, payload.to_string(), now])?;
-    }
+    rows(events, now).execute(tx).await?;
     Ok(())
 }
 

@@ -38,7 +38,7 @@ async fn a_direct_write_waits_for_the_open_transaction_and_reads_back_through_sq
         writer
             .write(move |connection| -> Result<(), platform::DbError> {
                 let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                outbox::enqueue_many_direct(&tx, &events, at())?;
+                outbox::rows(&events, at()).execute_direct(&tx)?;
                 let record = AuditRecord {
                     actor: Some(actor),
                     action: "test.direct",
@@ -49,7 +49,7 @@ async fn a_direct_write_waits_for_the_open_transaction_and_reads_back_through_sq
                     details: json!({ "n": 1 }),
                     at: at(),
                 };
-                platform::audit::record_many_direct(&tx, &[record])?;
+                platform::audit::rows(&[record]).execute_direct(&tx)?;
                 tx.commit()?;
                 Ok(())
             })
@@ -93,7 +93,7 @@ async fn a_unit_of_work_that_panics_mid_transaction_leaves_nothing_and_the_write
             let tx = connection
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .expect("begin");
-            outbox::enqueue_many_direct(&tx, &events, at()).expect("insert");
+            outbox::rows(&events, at()).execute_direct(&tx).expect("insert");
             // The transaction is leaked rather than dropped, so only the writer's own clean-up can end it.
             std::mem::forget(tx);
             panic!("a unit of work failed halfway");
@@ -173,7 +173,7 @@ async fn a_unit_of_work_that_leaves_its_transaction_open_does_not_hand_it_to_the
             let tx = connection
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .expect("begin");
-            outbox::enqueue_many_direct(&tx, &events, at()).expect("insert");
+            outbox::rows(&events, at()).execute_direct(&tx).expect("insert");
             // As a COMMIT that failed and a ROLLBACK that failed after it would leave it.
             std::mem::forget(tx);
         })

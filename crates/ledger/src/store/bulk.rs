@@ -1,21 +1,18 @@
-//! The ledger's SQL for a group of batches applied in one transaction: every account, transfer and hold the group
-//! names is read with a few `IN (…)` queries, and everything it changes is written with a few multi-row
-//! statements, so the number of round trips does not grow with the group.
+//! The posting's reads through sqlx: every account, transfer and hold a group of batches names is read with a few
+//! `IN (…)` queries, so the number of round trips does not grow with the group. What the group writes is
+//! described once in [`super::writes`].
 
-use super::{AccountRow, TransferRow, account_columns, action_parts, sql, transfer_columns};
+use super::{AccountRow, TransferRow, account_columns, sql, transfer_columns};
 use crate::LedgerError;
-use crate::books::{Account, AccountId, PendingState, Transfer, TransferId};
-use crate::service::{Purpose, StoredAccount};
-use chrono::{DateTime, Utc};
+use crate::account::{Purpose, StoredAccount};
+use crate::books::{AccountId, PendingState, Transfer, TransferId};
+use crate::engine::AccountKey;
 use money::AssetCode;
-use platform::db::bulk::{Column, IN_LIST_MAX, Statement, Value, padded_in_list, parameter, placeholders};
+use platform::db::bulk::{IN_LIST_MAX, padded_in_list, parameter, placeholders};
 use platform::{Tx, on_tx};
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// Which account a side of a movement names before it has an id: a user's wallet or a system account.
-pub(crate) type AccountKey = (Option<Uuid>, AssetCode, Purpose);
 
 /// The ids of the accounts among `keys` that exist.
 pub(crate) async fn find_accounts(
@@ -142,106 +139,4 @@ pub(crate) async fn applied_transfers(
         }
     }
     Ok(transfers)
-}
-
-/// Writes each account's totals, inserting the accounts that are new.
-pub(crate) async fn write_accounts(
-    tx: &mut Tx,
-    accounts: &[(&StoredAccount, &Account)],
-    now: DateTime<Utc>,
-) -> Result<(), LedgerError> {
-    let values: Vec<Value> = accounts
-        .iter()
-        .flat_map(|(stored, totals)| {
-            [
-                Value::Uuid(Some(totals.id.0)),
-                Value::Uuid(stored.owner),
-                Value::Text(Some(totals.asset.as_str())),
-                Value::Text(Some(stored.purpose.as_str())),
-                Value::Bool(totals.no_overdraft),
-                Value::OwnedText(totals.debits_posted.to_string()),
-                Value::OwnedText(totals.credits_posted.to_string()),
-                Value::OwnedText(totals.debits_pending.to_string()),
-                Value::OwnedText(totals.credits_pending.to_string()),
-                Value::Time(Some(now)),
-            ]
-        })
-        .collect();
-    use Column::{Amount, Plain};
-    Statement {
-        head: "INSERT INTO ledger_accounts (id, owner_id, asset, purpose, no_overdraft, debits_posted, \
-               credits_posted, debits_pending, credits_pending, created_at) VALUES",
-        columns: &[Plain, Plain, Plain, Plain, Plain, Amount, Amount, Amount, Amount, Plain],
-        tail: " ON CONFLICT (id) DO UPDATE SET debits_posted = excluded.debits_posted, \
-               credits_posted = excluded.credits_posted, debits_pending = excluded.debits_pending, \
-               credits_pending = excluded.credits_pending",
-    }
-    .execute(tx, &values)
-    .await?;
-    Ok(())
-}
-
-/// Appends `transfers` to the journal in order, each with the posted balances of its two accounts once applied.
-pub(crate) async fn insert_transfers(tx: &mut Tx, transfers: &[(&Transfer, (i128, i128))]) -> Result<(), LedgerError> {
-    let values: Vec<Value> = transfers
-        .iter()
-        .flat_map(|(transfer, after)| {
-            let request = &transfer.request;
-            let (action, pending, expires_at) = action_parts(request.action);
-            [
-                Value::Uuid(Some(request.id.0)),
-                Value::Uuid(Some(request.debit.0)),
-                Value::Uuid(Some(request.credit.0)),
-                Value::Text(Some(request.asset.as_str())),
-                Value::OwnedText(request.amount.to_string()),
-                Value::Text(Some(request.kind.as_str())),
-                Value::Text(Some(action)),
-                Value::Uuid(pending),
-                Value::Time(expires_at),
-                Value::Text(request.reference.as_deref()),
-                Value::Json(&request.metadata),
-                Value::Time(Some(transfer.at)),
-                Value::OwnedText(after.0.to_string()),
-                Value::OwnedText(after.1.to_string()),
-            ]
-        })
-        .collect();
-    use Column::{Amount, Plain};
-    Statement {
-        head: "INSERT INTO ledger_transfers (id, debit_account, credit_account, asset, amount, kind, action, \
-               pending_id, expires_at, reference, metadata, at, debit_balance_after, credit_balance_after) VALUES",
-        columns: &[
-            Plain, Plain, Plain, Plain, Amount, Plain, Plain, Plain, Plain, Plain, Plain, Plain, Amount, Amount,
-        ],
-        tail: "",
-    }
-    .execute(tx, &values)
-    .await?;
-    Ok(())
-}
-
-/// Records where each hold of `holds` stands (each id once): new holds are inserted, settled ones updated.
-pub(crate) async fn save_holds(
-    tx: &mut Tx,
-    holds: &[(TransferId, PendingState)],
-    now: DateTime<Utc>,
-) -> Result<(), LedgerError> {
-    let values: Vec<Value> = holds
-        .iter()
-        .flat_map(|(id, state)| {
-            [
-                Value::Uuid(Some(id.0)),
-                Value::Text(Some(state.as_str())),
-                Value::Time(Some(now)),
-            ]
-        })
-        .collect();
-    Statement {
-        head: "INSERT INTO ledger_holds (transfer_id, state, updated_at) VALUES",
-        columns: &[Column::Plain; 3],
-        tail: " ON CONFLICT (transfer_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-    }
-    .execute(tx, &values)
-    .await?;
-    Ok(())
 }

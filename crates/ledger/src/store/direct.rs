@@ -1,16 +1,15 @@
-//! The group writer's SQL on SQLite's direct connection (see `platform::db::direct`): what [`bulk`](super::bulk)
-//! does through sqlx, as cached prepared statements run row by row on the connection's own thread, where a row
-//! costs a few microseconds and no round trip. Rows are written exactly as sqlx writes them, so every other
-//! reader and writer of the database sees no difference.
+//! The group writer's reads on SQLite's direct connection (see `platform::db::direct`): what [`bulk`](super::bulk)
+//! reads through sqlx, as cached prepared point lookups on the connection's own thread, where a row costs a few
+//! microseconds and no round trip. Its writes are the ones [`super::writes`] describes for both paths.
 
-use super::{AccountRow, TransferRow, account_columns, action_parts, transfer_columns};
+use super::{AccountRow, TransferRow, account_columns, transfer_columns};
 use crate::LedgerError;
+use crate::account::StoredAccount;
 use crate::books::PendingState;
-use crate::posting::{Loaded, Needs, Outcome};
-use crate::service::StoredAccount;
+use crate::engine::{Loaded, Needs, Outcome};
 use chrono::{DateTime, Utc};
 use platform::Backend;
-use platform::db::direct::{time_at, time_text};
+use platform::db::direct::time_at;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -80,85 +79,13 @@ pub(crate) fn load(connection: &Connection, needs: &Needs) -> Result<Loaded, Led
     })
 }
 
-/// Writes what `outcome` changed, inside the connection's open transaction.
+/// Writes what `outcome` changed, inside the connection's open transaction: the rows [`super::writes`]
+/// describes, as the sqlx path writes them.
 pub(crate) fn save(connection: &Connection, outcome: &Outcome<'_>, now: DateTime<Utc>) -> Result<(), LedgerError> {
-    let now_text = time_text(now);
-    let mut insert_account = connection.prepare_cached(
-        "INSERT INTO ledger_accounts (id, owner_id, asset, purpose, no_overdraft, debits_posted, credits_posted, \
-         debits_pending, credits_pending, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?;
-    let mut update_account = connection.prepare_cached(
-        "UPDATE ledger_accounts SET debits_posted = ?, credits_posted = ?, debits_pending = ?, credits_pending = ? \
-         WHERE id = ?",
-    )?;
-    for (stored, after) in outcome.accounts_to_write() {
-        let amounts = [
-            after.debits_posted.to_string(),
-            after.credits_posted.to_string(),
-            after.debits_pending.to_string(),
-            after.credits_pending.to_string(),
-        ];
-        if outcome.creates(after.id) {
-            insert_account.execute(params![
-                after.id.0,
-                stored.owner,
-                after.asset.as_str(),
-                stored.purpose.as_str(),
-                after.no_overdraft,
-                amounts[0],
-                amounts[1],
-                amounts[2],
-                amounts[3],
-                now_text,
-            ])?;
-        } else {
-            let changed =
-                update_account.execute(params![amounts[0], amounts[1], amounts[2], amounts[3], after.id.0])?;
-            if changed != 1 {
-                return Err(LedgerError::Corrupt(format!(
-                    "account {} vanished mid-group",
-                    after.id.0
-                )));
-            }
-        }
+    let (accounts, transfers, holds) = (outcome.accounts_to_write(), outcome.transfers(), outcome.holds());
+    for rows in super::writes::of(outcome, &accounts, &transfers, &holds, now) {
+        rows.execute_direct(connection)?;
     }
-
-    let mut insert_transfer = connection.prepare_cached(
-        "INSERT INTO ledger_transfers (id, debit_account, credit_account, asset, amount, kind, action, pending_id, \
-         expires_at, reference, metadata, at, debit_balance_after, credit_balance_after) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?;
-    for (transfer, (debit_after, credit_after)) in outcome.transfers() {
-        let request = &transfer.request;
-        let (action, pending, expires_at) = action_parts(request.action);
-        insert_transfer.execute(params![
-            request.id.0,
-            request.debit.0,
-            request.credit.0,
-            request.asset.as_str(),
-            request.amount.to_string(),
-            request.kind.as_str(),
-            action,
-            pending,
-            expires_at.map(time_text),
-            request.reference.as_deref(),
-            request.metadata.to_string(),
-            time_text(transfer.at),
-            debit_after.to_string(),
-            credit_after.to_string(),
-        ])?;
-    }
-
-    let mut save_hold = connection.prepare_cached(
-        "INSERT INTO ledger_holds (transfer_id, state, updated_at) VALUES (?, ?, ?) \
-         ON CONFLICT (transfer_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-    )?;
-    for (id, state) in outcome.holds() {
-        save_hold.execute(params![id.0, state.as_str(), now_text])?;
-    }
-
-    platform::outbox::enqueue_many_direct(connection, &outcome.writes.events, now)?;
-    platform::audit::record_many_direct(connection, &outcome.writes.audit)?;
     Ok(())
 }
 

@@ -7,12 +7,13 @@ pub(crate) mod direct;
 pub(crate) mod history;
 mod sql;
 pub(crate) mod withdrawals;
+pub(crate) mod writes;
 
 pub(crate) use sql::parse_amount;
 
 use crate::LedgerError;
+use crate::account::{Purpose, StoredAccount};
 use crate::books::{Account, AccountId, Action, PendingState, Transfer, TransferId, TransferKind, TransferRequest};
-use crate::service::{Purpose, StoredAccount};
 use chrono::{DateTime, Utc};
 use money::{AssetCode, Precision};
 use platform::db::TxConnection;

@@ -1,6 +1,10 @@
 //! Multi-row statements: one `INSERT … VALUES (…), (…)` for many rows, so a batch of writes costs a few round trips
 //! instead of one per row. Rows go in chunks of a few fixed sizes, which keeps the number of distinct statement texts (and
 //! so the drivers' prepared-statement caches) small whatever the batch size.
+//!
+//! A write is described once, as [`Rows`] (a statement and its values), and run either through sqlx in a [`Tx`]
+//! on either backend or on SQLite's direct writer connection ([`super::direct`]): the columns a table is written
+//! with are named in one place whichever connection writes them.
 
 use super::{Backend, DbError, Tx};
 use crate::on_tx;
@@ -73,25 +77,26 @@ impl Statement<'_> {
         sql
     }
 
+    /// The width of a row, once `values` is known to hold whole rows.
+    fn check(&self, values: usize) -> Result<usize, DbError> {
+        let width = self.columns.len();
+        if width == 0 || !values.is_multiple_of(width) {
+            return Err(DbError::Malformed(format!(
+                "a multi-row statement got {values} values for rows of {width}"
+            )));
+        }
+        Ok(width)
+    }
+
     /// Runs the statement over `values`, row after row (`columns.len()` values each), in as few chunks as the
     /// chunk sizes allow. Returns the rows affected.
     pub async fn execute(&self, tx: &mut Tx, values: &[Value<'_>]) -> Result<u64, DbError> {
-        let width = self.columns.len();
-        if width == 0 || !values.len().is_multiple_of(width) {
-            return Err(DbError::Malformed(format!(
-                "a multi-row statement got {} values for rows of {width}",
-                values.len()
-            )));
-        }
+        let width = self.check(values.len())?;
         let backend = tx.backend();
         let mut rest = values;
         let mut affected = 0;
         while !rest.is_empty() {
-            let rows = chunks(backend)
-                .iter()
-                .copied()
-                .find(|size| size * width <= rest.len())
-                .unwrap_or(1);
+            let rows = rows_in_next_chunk(backend, width, rest.len());
             let (chunk, tail) = rest.split_at(rows * width);
             rest = tail;
             let sql = self.render(backend, rows);
@@ -113,6 +118,57 @@ impl Statement<'_> {
         }
         Ok(affected)
     }
+}
+
+/// One write: a statement and the values of its rows, built once and run on whichever connection writes it.
+#[derive(Debug, Clone)]
+pub struct Rows<'a> {
+    pub statement: Statement<'static>,
+    pub values: Vec<Value<'a>>,
+}
+
+impl Rows<'_> {
+    /// Runs the write inside `tx`.
+    pub async fn execute(&self, tx: &mut Tx) -> Result<u64, DbError> {
+        self.statement.execute(tx, &self.values).await
+    }
+
+    /// Runs the write on SQLite's direct writer connection, inside its open transaction, with the same chunks
+    /// (and so the same few cached statements) as through sqlx.
+    pub fn execute_direct(&self, connection: &rusqlite::Connection) -> Result<u64, DbError> {
+        let width = self.statement.check(self.values.len())?;
+        let mut rest = &self.values[..];
+        let mut affected = 0;
+        while !rest.is_empty() {
+            let rows = rows_in_next_chunk(Backend::Sqlite, width, rest.len());
+            let (chunk, tail) = rest.split_at(rows * width);
+            rest = tail;
+            let mut statement = connection.prepare_cached(&self.statement.render(Backend::Sqlite, rows))?;
+            for (i, value) in chunk.iter().enumerate() {
+                let at = i + 1;
+                match value {
+                    Value::Uuid(v) => statement.raw_bind_parameter(at, v)?,
+                    Value::Text(v) => statement.raw_bind_parameter(at, v)?,
+                    Value::OwnedText(v) => statement.raw_bind_parameter(at, v.as_str())?,
+                    Value::Time(v) => statement.raw_bind_parameter(at, v.map(super::direct::time_text))?,
+                    Value::Json(v) => statement.raw_bind_parameter(at, v.to_string())?,
+                    Value::Bool(v) => statement.raw_bind_parameter(at, v)?,
+                    Value::Int(v) => statement.raw_bind_parameter(at, v)?,
+                }
+            }
+            affected += statement.raw_execute()? as u64;
+        }
+        Ok(affected)
+    }
+}
+
+/// Rows in the next chunk of a statement `width` columns wide with `left` values still to write.
+fn rows_in_next_chunk(backend: Backend, width: usize, left: usize) -> usize {
+    chunks(backend)
+        .iter()
+        .copied()
+        .find(|size| size * width <= left)
+        .unwrap_or(1)
 }
 
 /// Parameter `n` (from 1) of a statement. SQLite gets plain `?`s, bound in order: the driver looks a numbered

@@ -153,7 +153,7 @@ impl SqliteWriter {
         in_turn(&self.turns, &self.direct, work).await
     }
 
-    /// [`write`](Self::write) for work that may add outbox rows (see [`crate::outbox::enqueue_many_direct`]):
+    /// [`write`](Self::write) for work that may add outbox rows (the rows of [`crate::outbox::rows`] run with `execute_direct`):
     /// when the work answers `Ok`, what it wrote is committed and the outbox signal is raised.
     pub async fn write_with_events<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbError>
     where

@@ -77,7 +77,9 @@ pub async fn list_withdrawals(
         .transpose()?;
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = state.ledger.withdrawals(None, status, before, limit).await?;
+    let (items, more) = super::withdrawal_service(&state)
+        .withdrawals(None, status, before, limit)
+        .await?;
     let next_cursor = pagination::next_cursor(&items, more, |w| w.id.to_string());
     Ok(ok(Page {
         items: views(&state, &items).await?,
@@ -100,7 +102,9 @@ async fn decide(
         ip: client.ip.as_deref(),
         request_id: client.request_id.as_deref(),
     };
-    let withdrawal = state.ledger.decide_withdrawal(id, None, decision, movement).await?;
+    let withdrawal = super::withdrawal_service(state)
+        .decide_withdrawal(id, None, decision, movement)
+        .await?;
     Ok(ok(view(state, &withdrawal).await?))
 }
 

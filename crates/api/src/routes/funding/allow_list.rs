@@ -28,8 +28,7 @@ pub(crate) async fn allow_listed(
     checked: &CheckedDestination,
     movement: Movement<'_>,
 ) -> Result<(), ApiError> {
-    let screening = state
-        .ledger
+    let screening = super::destination_service(state)
         .screen_withdrawal_destination(
             user,
             &asset.code,

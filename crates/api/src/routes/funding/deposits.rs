@@ -54,7 +54,9 @@ pub async fn list_deposits(
         .transpose()?;
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = state.ledger.deposits(who.user_id, status, before, limit).await?;
+    let (items, more) = super::deposit_service(&state)
+        .deposits(who.user_id, status, before, limit)
+        .await?;
     let next_cursor = pagination::next_cursor(&items, more, |d| d.id.to_string());
     Ok(ok(Page {
         items: views_with_assets(&state, &items, |d| d.asset, DepositView::new).await?,
@@ -78,8 +80,7 @@ pub async fn get_deposit(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Envelope<DepositView>>, ApiError> {
     let id = parse_id(&id)?;
-    let deposit = state
-        .ledger
+    let deposit = super::deposit_service(&state)
         .deposit_by_id(id)
         .await?
         .filter(|d| d.user == who.user_id)

@@ -102,7 +102,7 @@ pub async fn deposit_notification(
         ip: client.ip.as_deref(),
         request_id: client.request_id.as_deref(),
     };
-    let deposit = state.ledger.notify_deposit(notice, movement).await?;
+    let deposit = super::deposit_service(&state).notify_deposit(notice, movement).await?;
     Ok(ok(DepositView::new(&deposit, &asset)))
 }
 

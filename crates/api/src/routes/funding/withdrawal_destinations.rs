@@ -163,7 +163,9 @@ pub async fn list_destinations(
 ) -> Result<Json<Envelope<Page<SavedDestinationView>>>, ApiError> {
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = state.ledger.withdrawal_destinations(who.user_id, before, limit).await?;
+    let (items, more) = super::destination_service(&state)
+        .withdrawal_destinations(who.user_id, before, limit)
+        .await?;
     let next_cursor = pagination::next_cursor(&items, more, |d| d.id.to_string());
     let now = state.clock.now();
     Ok(ok(Page {
@@ -216,8 +218,7 @@ pub async fn add_destination(
         ip: client.ip.as_deref(),
         request_id: client.request_id.as_deref(),
     };
-    let saved = state
-        .ledger
+    let saved = super::destination_service(&state)
         .save_withdrawal_destination(new, cooldown(&state), movement)
         .await?;
     Ok((
@@ -249,8 +250,7 @@ pub async fn delete_destination(
         ip: client.ip.as_deref(),
         request_id: client.request_id.as_deref(),
     };
-    let removed = state
-        .ledger
+    let removed = super::destination_service(&state)
         .remove_withdrawal_destination(who.user_id, id, movement)
         .await?
         .ok_or_else(|| ApiError::not_found("Withdrawal destination"))?;
@@ -270,7 +270,9 @@ pub async fn get_settings(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> Result<Json<Envelope<AllowListView>>, ApiError> {
-    let mode = state.ledger.withdrawal_allow_list(who.user_id).await?;
+    let mode = super::destination_service(&state)
+        .withdrawal_allow_list(who.user_id)
+        .await?;
     Ok(ok(AllowListView::new(&state, mode)))
 }
 
@@ -290,7 +292,9 @@ pub async fn put_settings(
     Client(client): Client,
     ApiJson(body): ApiJson<AllowListBody>,
 ) -> Result<Json<Envelope<AllowListView>>, ApiError> {
-    let current = state.ledger.withdrawal_allow_list(who.user_id).await?;
+    let current = super::destination_service(&state)
+        .withdrawal_allow_list(who.user_id)
+        .await?;
     // Only a switch-off that would actually be scheduled widens what may be withdrawn.
     if !body.enabled && current.enabled && current.disable_at.is_none() {
         state.two_factor.step_up(who.user_id, body.code.as_deref()).await?;
@@ -301,8 +305,7 @@ pub async fn put_settings(
         ip: client.ip.as_deref(),
         request_id: client.request_id.as_deref(),
     };
-    let mode = state
-        .ledger
+    let mode = super::destination_service(&state)
         .set_withdrawal_allow_list(who.user_id, body.enabled, cooldown(&state), movement)
         .await?;
     Ok(ok(AllowListView::new(&state, mode)))

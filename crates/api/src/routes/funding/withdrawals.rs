@@ -70,7 +70,7 @@ pub async fn create_withdrawal(
     let asset = movable_asset(&state, &body.asset).await?;
     // This request run again after a crash: answer with what its first run committed (its code is spent).
     if operation.resumed
-        && let Some(done) = state.ledger.withdrawal(id).await?
+        && let Some(done) = super::withdrawal_service(&state).withdrawal(id).await?
         && done.user == who.user_id
     {
         return Ok((StatusCode::CREATED, ok(WithdrawalView::new(&done, &asset))));
@@ -116,7 +116,9 @@ pub async fn create_withdrawal(
             sealed,
         },
     };
-    let withdrawal = state.ledger.request_withdrawal(request, movement).await?;
+    let withdrawal = super::withdrawal_service(&state)
+        .request_withdrawal(request, movement)
+        .await?;
     Ok((StatusCode::CREATED, ok(WithdrawalView::new(&withdrawal, &asset))))
 }
 
@@ -147,7 +149,9 @@ pub async fn list_withdrawals(
 ) -> Result<Json<Envelope<Page<WithdrawalView>>>, ApiError> {
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = state.ledger.withdrawals(Some(who.user_id), None, before, limit).await?;
+    let (items, more) = super::withdrawal_service(&state)
+        .withdrawals(Some(who.user_id), None, before, limit)
+        .await?;
     let next_cursor = pagination::next_cursor(&items, more, |w| w.id.to_string());
     Ok(ok(Page {
         items: views(&state, &items).await?,
@@ -171,8 +175,7 @@ pub async fn get_withdrawal(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Envelope<WithdrawalView>>, ApiError> {
     let id = parse_id(&id)?;
-    let withdrawal = state
-        .ledger
+    let withdrawal = super::withdrawal_service(&state)
         .withdrawal(id)
         .await?
         .filter(|w| w.user == who.user_id)
@@ -204,8 +207,7 @@ pub async fn cancel_withdrawal(
         ip: client.ip.as_deref(),
         request_id: client.request_id.as_deref(),
     };
-    let withdrawal = state
-        .ledger
+    let withdrawal = super::withdrawal_service(&state)
         .decide_withdrawal(id, Some(who.user_id), Decision::Cancel, movement)
         .await?;
     Ok(ok(view(&state, &withdrawal).await?))
