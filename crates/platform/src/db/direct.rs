@@ -47,7 +47,7 @@ impl DirectWriter {
             .spawn(move || match configure(&path, busy_timeout) {
                 Ok(connection) => {
                     let _ = opened.send(Ok(()));
-                    serve(connection, &queue, || configure(&path, busy_timeout));
+                    serve(connection, queue, || configure(&path, busy_timeout));
                 }
                 Err(error) => {
                     let _ = opened.send(Err(error));
@@ -94,7 +94,7 @@ impl DirectWriter {
 /// brought out of.
 fn serve(
     mut connection: Connection,
-    queue: &mpsc::Receiver<Message>,
+    queue: mpsc::Receiver<Message>,
     reopen: impl Fn() -> Result<Connection, DbError>,
 ) {
     while let Ok(message) = queue.recv() {
@@ -106,8 +106,12 @@ fn serve(
                 drop(turn);
             }
             Message::Close(turn, reply) => {
-                let _ = reply.send(checkpoint_and_close(connection));
+                let outcome = checkpoint_and_close(connection);
+                // The queue goes before the turn is released: a write that takes the turn next must find the
+                // writer closed, not have its job dropped unanswered with the queue.
+                drop(queue);
                 drop(turn);
+                let _ = reply.send(outcome);
                 return;
             }
         }
