@@ -11,8 +11,8 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use chrono::Duration as TimeSpan;
 use identity::{
-    AccessTokens, Accounts, ApiKeys, IdentityError, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, Staff,
-    TwoFactor,
+    AccessTokens, Accounts, ApiKeys, IdentityError, LockoutPolicy, PasswordHasher, SessionPolicy, SessionView,
+    Sessions, Staff, TwoFactor,
 };
 use ledger::{AssetCatalogue, Ledger};
 use platform::crypto::SecretBox;
@@ -116,17 +116,21 @@ impl Application {
             max_failures: config.login_max_failures,
             window: seconds(config.login_lockout_secs),
         };
+        // One view of live sessions for every service that can end one.
+        let session_view = SessionView::new();
         let two_factor = TwoFactor::new(
             db.clone(),
             clock.clone(),
             SecretBox::new(keys.data_encryption_key.expose()),
-        );
+        )
+        .with_session_view(session_view.clone());
         let policy = SessionPolicy {
             tokens: access_tokens,
             lockout,
             refresh_ttl: seconds(config.refresh_token_ttl_secs),
         };
-        let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone());
+        let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone())
+            .with_session_view(session_view.clone());
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartupError::Bind {
@@ -145,10 +149,10 @@ impl Application {
             config: Arc::new(config),
             assets: AssetCatalogue::new(db.clone()),
             ledger: Ledger::new(db.clone(), clock.clone()),
-            accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()),
+            accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view.clone()),
             sessions,
             two_factor,
-            staff: Staff::new(db.clone(), clock.clone(), hasher.clone()),
+            staff: Staff::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view),
             api_keys,
             password_hasher: hasher,
             relay_waker: relay.waker(),
@@ -195,6 +199,11 @@ impl Application {
             Duration::from_secs(state.config.hold_expiry_interval_secs),
             background_stopped.clone(),
         ));
+        let sessions_task = tokio::spawn(state.sessions.view().clone().watch(
+            state.db.clone(),
+            state.clock.clone(),
+            background_stopped.clone(),
+        ));
         let upkeep_task = tokio::spawn(metrics_upkeep(background_stopped));
 
         let (signalled, mut on_signal) = watch::channel(false);
@@ -220,6 +229,7 @@ impl Application {
         let _ = stop_background.send(true);
         let _ = relay_task.await;
         let _ = upkeep_task.await;
+        let _ = sessions_task.await;
         let _ = expiry_task.await;
         state.db.close().await;
         tracing::info!("stopped");

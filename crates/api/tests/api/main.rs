@@ -15,6 +15,7 @@ mod operations;
 mod rate_limits;
 mod response_shape;
 mod restart;
+mod session_view;
 mod signed_replay;
 mod signing;
 mod step_up;
