@@ -161,7 +161,7 @@ impl SessionView {
                 }
             }
             polls += 1;
-            if polls % 600 == 0
+            if polls.is_multiple_of(600)
                 && let Err(err) = revocations_store::prune(&db, clock.now() - TimeSpan::seconds(KEEP_ROWS_SECS)).await
             {
                 tracing::warn!(error = %err, "cannot prune old session revocations");

@@ -26,9 +26,11 @@ struct Series {
     duration: Histogram,
 }
 
+/// One route template's series, by method and status.
+type RouteSeries = HashMap<(Method, u16), Series>;
+
 thread_local! {
-    /// Route template → (method, status) → the series' handles.
-    static SERIES: RefCell<HashMap<String, HashMap<(Method, u16), Series>>> = RefCell::new(HashMap::new());
+    static SERIES: RefCell<HashMap<String, RouteSeries>> = RefCell::new(HashMap::new());
 }
 
 fn record(route: &str, method: Method, status: u16, seconds: f64) {
