@@ -3,6 +3,7 @@
 use crate::email::Email;
 use crate::model::{Role, Tier, User, UserStatus};
 use crate::password::{PasswordHasher, PasswordPolicy};
+use crate::session_view::SessionView;
 use crate::{IdentityError, api_keys_store, store};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::text::has_hidden_characters;
@@ -42,6 +43,7 @@ pub struct Accounts {
     db: Db,
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
+    view: SessionView,
 }
 
 pub(crate) fn check_name(name: &str) -> Result<String, IdentityError> {
@@ -66,7 +68,18 @@ pub(crate) fn check_name(name: &str) -> Result<String, IdentityError> {
 
 impl Accounts {
     pub fn new(db: Db, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Accounts {
-        Accounts { db, clock, hasher }
+        Accounts {
+            db,
+            clock,
+            hasher,
+            view: SessionView::new(),
+        }
+    }
+
+    /// Shares the process's view of live sessions, so what this service revokes is forgotten at once.
+    pub fn with_session_view(mut self, view: SessionView) -> Self {
+        self.view = view;
+        self
     }
 
     /// Creates a customer account and emits `user.registered`.
@@ -190,6 +203,7 @@ impl Accounts {
         )
         .await?;
         tx.commit().await?;
+        self.view.forget(user, None);
         Ok(revoked)
     }
 

@@ -10,6 +10,7 @@ use crate::lockout::{self, LockoutPolicy};
 use crate::model::User;
 use crate::model::{Role, Session, UserStatus};
 use crate::password::PasswordHasher;
+use crate::session_view::{LiveSession, SessionView};
 use crate::store::LoginAttempt;
 use crate::tokens::{AccessTokens, hash_refresh_token, new_refresh_token};
 use crate::two_factor::TwoFactor;
@@ -83,6 +84,7 @@ pub struct Sessions {
     lockout: LockoutPolicy,
     refresh_ttl: Duration,
     two_factor: TwoFactor,
+    view: SessionView,
 }
 
 /// How sessions are made and kept: token signing, lockout and lifetimes.
@@ -108,7 +110,20 @@ impl Sessions {
             lockout: policy.lockout,
             refresh_ttl: policy.refresh_ttl,
             two_factor,
+            view: SessionView::new(),
         }
+    }
+
+    /// Shares the process's view of live sessions, so what this service revokes is forgotten at once.
+    pub fn with_session_view(mut self, view: SessionView) -> Self {
+        self.view = view;
+        self
+    }
+
+    /// The view of live sessions this service checks tokens against; the process polls it with
+    /// [`SessionView::watch`].
+    pub fn view(&self) -> &SessionView {
+        &self.view
     }
 
     pub async fn login(
@@ -353,6 +368,7 @@ impl Sessions {
             )
             .await?;
             tx.commit().await?;
+            self.view.forget(found.user_id, Some(found.session_id));
             tracing::warn!(session_id = %found.session_id, "refresh token reused; session revoked");
             return Err(IdentityError::Unauthenticated);
         }
@@ -379,10 +395,23 @@ impl Sessions {
     }
 
     /// Checks an access token: signature and expiry, then that its session is live and its user active, so a
-    /// revoked session or a suspension takes effect at once.
+    /// revoked session or a suspension takes effect at once. The session comes from memory when this node holds
+    /// it (see [`SessionView`]), from the database otherwise.
     pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, IdentityError> {
         let now = self.clock.now();
         let claims = self.tokens.verify(access_token, now)?;
+        if let Some(live) = self.view.get(claims.sid)
+            && live.user_id == claims.sub
+            && live.expires_at > now
+        {
+            return Ok(Authenticated {
+                user_id: claims.sub,
+                session_id: claims.sid,
+                role: live.role,
+                via: AuthMethod::Session,
+            });
+        }
+        let generation = self.view.generation();
         let state = store::session_state(&self.db, claims.sub, claims.sid)
             .await?
             .ok_or(IdentityError::Unauthenticated)?;
@@ -390,6 +419,12 @@ impl Sessions {
         if state.revoked_at.is_some() || state.expires_at <= now || state.status != UserStatus::Active.as_str() {
             return Err(IdentityError::Unauthenticated);
         }
+        let live = LiveSession {
+            user_id: claims.sub,
+            role,
+            expires_at: state.expires_at,
+        };
+        self.view.remember(generation, claims.sid, live);
         Ok(Authenticated {
             user_id: claims.sub,
             session_id: claims.sid,
@@ -432,6 +467,7 @@ impl Sessions {
         )
         .await?;
         tx.commit().await?;
+        self.view.forget(user, Some(session));
         Ok(())
     }
 
@@ -466,6 +502,7 @@ impl Sessions {
         )
         .await?;
         tx.commit().await?;
+        self.view.forget(user, None);
         Ok(revoked)
     }
 

@@ -5,6 +5,7 @@ use crate::accounts::{Origin, check_name};
 use crate::email::Email;
 use crate::model::{Role, Tier, User, UserStatus};
 use crate::password::{PasswordHasher, PasswordPolicy};
+use crate::session_view::SessionView;
 use crate::staff_store::{self, NewInvite, UserQuery};
 use crate::tokens::{hash_refresh_token, new_refresh_token};
 use crate::{IdentityError, store};
@@ -37,11 +38,23 @@ pub struct Staff {
     db: Db,
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
+    view: SessionView,
 }
 
 impl Staff {
     pub fn new(db: Db, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Staff {
-        Staff { db, clock, hasher }
+        Staff {
+            db,
+            clock,
+            hasher,
+            view: SessionView::new(),
+        }
+    }
+
+    /// Shares the process's view of live sessions, so what this service revokes is forgotten at once.
+    pub fn with_session_view(mut self, view: SessionView) -> Self {
+        self.view = view;
+        self
     }
 
     /// The first admin, created by the operator on the command line: no default password exists anywhere.
@@ -164,6 +177,7 @@ impl Staff {
         self.audit(&mut tx, Some(actor), action, &target, origin, details)
             .await?;
         tx.commit().await?;
+        self.view.forget(target, None);
         self.user(target).await
     }
 
@@ -186,6 +200,7 @@ impl Staff {
         self.audit(&mut tx, Some(actor), "users.role_change", &target, origin, details)
             .await?;
         tx.commit().await?;
+        self.view.forget(target, None);
         self.user(target).await
     }
 

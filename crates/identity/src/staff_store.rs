@@ -2,6 +2,7 @@
 
 use crate::IdentityError;
 use crate::model::{Role, User, UserStatus};
+use crate::revocations_store;
 use crate::store::{USER_COLUMNS, UserRow};
 use chrono::{DateTime, Utc};
 use platform::{Db, Tx, on_db, on_tx};
@@ -80,12 +81,19 @@ pub(crate) async fn set_status(
 ) -> Result<bool, IdentityError> {
     let rows = on_tx!(tx, conn => sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status.as_str()).bind(now).bind(user).execute(conn).await.map(|r| r.rows_affected()))?;
+    if rows == 1 && status == UserStatus::Suspended {
+        revocations_store::record(tx, user, None, now).await?;
+    }
     Ok(rows == 1)
 }
 
 pub(crate) async fn set_role(tx: &mut Tx, user: Uuid, role: Role, now: DateTime<Utc>) -> Result<bool, IdentityError> {
     let rows = on_tx!(tx, conn => sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
         .bind(role.as_str()).bind(now).bind(user).execute(conn).await.map(|r| r.rows_affected()))?;
+    // Sessions in memory carry the role they were read with.
+    if rows == 1 {
+        revocations_store::record(tx, user, None, now).await?;
+    }
     Ok(rows == 1)
 }
 

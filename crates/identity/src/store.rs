@@ -4,6 +4,7 @@ use crate::IdentityError;
 use crate::email::Email;
 use crate::lockout::AttemptWindow;
 use crate::model::{Role, Session, Tier, User, UserStatus};
+use crate::revocations_store;
 use chrono::{DateTime, Utc};
 use platform::{Db, Tx, on_db, on_tx};
 use uuid::Uuid;
@@ -218,6 +219,9 @@ pub(crate) async fn revoke_session(
     let rows = on_tx!(tx, conn => sqlx::query(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL"
     ).bind(now).bind(reason).bind(session).bind(user).execute(conn).await.map(|r| r.rows_affected()))?;
+    if rows == 1 {
+        revocations_store::record(tx, user, Some(session), now).await?;
+    }
     Ok(rows == 1)
 }
 
@@ -229,10 +233,14 @@ pub(crate) async fn revoke_other_sessions(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, IdentityError> {
-    Ok(on_tx!(tx, conn => sqlx::query(
+    let rows = on_tx!(tx, conn => sqlx::query(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2 \
          WHERE user_id = $3 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)"
-    ).bind(now).bind(reason).bind(user).bind(keep).execute(conn).await.map(|r| r.rows_affected()))?)
+    ).bind(now).bind(reason).bind(user).bind(keep).execute(conn).await.map(|r| r.rows_affected()))?;
+    if rows > 0 {
+        revocations_store::record(tx, user, None, now).await?;
+    }
+    Ok(rows)
 }
 
 pub(crate) async fn live_sessions(db: &Db, user: Uuid, now: DateTime<Utc>) -> Result<Vec<Session>, IdentityError> {

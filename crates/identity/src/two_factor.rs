@@ -2,6 +2,7 @@
 //! code during login.
 
 use crate::accounts::Origin;
+use crate::session_view::SessionView;
 use crate::{IdentityError, store, totp};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::crypto::SecretBox;
@@ -35,6 +36,7 @@ pub struct TwoFactor {
     db: Db,
     clock: Arc<dyn Clock>,
     sealer: SecretBox,
+    view: SessionView,
 }
 
 fn associated_data(user: Uuid) -> Vec<u8> {
@@ -62,7 +64,18 @@ fn new_recovery_code() -> Result<String, IdentityError> {
 
 impl TwoFactor {
     pub fn new(db: Db, clock: Arc<dyn Clock>, sealer: SecretBox) -> TwoFactor {
-        TwoFactor { db, clock, sealer }
+        TwoFactor {
+            db,
+            clock,
+            sealer,
+            view: SessionView::new(),
+        }
+    }
+
+    /// Shares the process's view of live sessions, so what this service revokes is forgotten at once.
+    pub fn with_session_view(mut self, view: SessionView) -> Self {
+        self.view = view;
+        self
     }
 
     fn open(&self, user: Uuid, sealed: &[u8]) -> Result<Vec<u8>, IdentityError> {
@@ -144,6 +157,9 @@ impl TwoFactor {
         )
         .await?;
         tx.commit().await?;
+        if revoked_sessions > 0 {
+            self.view.forget(user, None);
+        }
         Ok(Enabled {
             recovery_codes,
             revoked_sessions,

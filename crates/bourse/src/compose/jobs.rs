@@ -1,5 +1,5 @@
 //! The server's background jobs, each a [`Worker`]: the outbox relay, the hold-expiry sweep, the purge of
-//! expired idempotency keys and the metrics recorder's upkeep.
+//! expired idempotency keys, the session view's poll of revocations and the metrics recorder's upkeep.
 
 use crate::workers::Worker;
 use api::AppState;
@@ -18,6 +18,7 @@ pub(super) fn all(state: &AppState) -> Vec<Worker> {
         outbox_relay(state),
         hold_expiry(state.ledger.clone(), state.config.hold_expiry_interval_secs),
         idempotency_purge(state.clone()),
+        session_revocations(state),
         metrics_upkeep(),
     ]
 }
@@ -57,6 +58,13 @@ fn idempotency_purge(state: AppState) -> Worker {
             }
         }
     })
+}
+
+/// Keeps the in-memory view of live sessions in step with revocations made by other nodes.
+fn session_revocations(state: &AppState) -> Worker {
+    let view = state.sessions.view().clone();
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    Worker::new("session-revocations", move |stop| view.watch(db, clock, stop))
 }
 
 fn metrics_upkeep() -> Worker {

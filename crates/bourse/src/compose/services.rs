@@ -5,7 +5,8 @@ use api::RateLimits;
 use api::state::Services;
 use chrono::Duration as TimeSpan;
 use identity::{
-    AccessTokens, Accounts, ApiKeys, LockoutPolicy, PasswordHasher, SessionPolicy, Sessions, Staff, TwoFactor,
+    AccessTokens, Accounts, ApiKeys, LockoutPolicy, PasswordHasher, SessionPolicy, SessionView, Sessions, Staff,
+    TwoFactor,
 };
 use ledger::{AssetCatalogue, Ledger};
 use platform::crypto::SecretBox;
@@ -39,11 +40,14 @@ pub(super) async fn build(
     let hasher = PasswordHasher::from_config(&config)?;
     let access_tokens = AccessTokens::new(keys.jwt_secret.expose(), config.access_token_ttl_secs);
     let rate_limits = RateLimits::from_config(&config, clock.clone(), access_tokens.clone())?;
+    // One view of live sessions for every service that can end one.
+    let session_view = SessionView::new();
     let two_factor = TwoFactor::new(
         db.clone(),
         clock.clone(),
         SecretBox::new(keys.data_encryption_key.expose()),
-    );
+    )
+    .with_session_view(session_view.clone());
     let policy = SessionPolicy {
         tokens: access_tokens,
         lockout: LockoutPolicy {
@@ -52,7 +56,8 @@ pub(super) async fn build(
         },
         refresh_ttl: seconds(config.refresh_token_ttl_secs),
     };
-    let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone());
+    let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone())
+        .with_session_view(session_view.clone());
     let api_keys = ApiKeys::new(
         db.clone(),
         clock.clone(),
@@ -65,10 +70,10 @@ pub(super) async fn build(
         config: Arc::new(config),
         assets,
         ledger: Ledger::new(db.clone(), clock.clone()),
-        accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()),
+        accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view.clone()),
         sessions,
         two_factor,
-        staff: Staff::new(db.clone(), clock.clone(), hasher.clone()),
+        staff: Staff::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view),
         api_keys,
         password_hasher: hasher,
         rate_limits,

@@ -46,6 +46,14 @@ impl Storage {
         }
     }
 
+    /// A data directory of its own and no database: for a second node pointed at another's database.
+    pub async fn local() -> Storage {
+        Storage {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            postgres: None,
+        }
+    }
+
     /// The PostgreSQL database's URL; `None` on SQLite.
     pub fn postgres_url(&self) -> Option<&str> {
         self.postgres.as_ref().map(|pg| pg.url.as_str())

@@ -16,6 +16,7 @@ mod operations;
 mod rate_limits;
 mod response_shape;
 mod restart;
+mod session_view;
 mod signed_replay;
 mod signing;
 mod step_up;

@@ -92,11 +92,7 @@ impl DirectWriter {
 
 /// The writer thread's loop. `reopen` replaces a connection that a unit of work left in a state it cannot be
 /// brought out of.
-fn serve(
-    mut connection: Connection,
-    queue: mpsc::Receiver<Message>,
-    reopen: impl Fn() -> Result<Connection, DbError>,
-) {
+fn serve(mut connection: Connection, queue: mpsc::Receiver<Message>, reopen: impl Fn() -> Result<Connection, DbError>) {
     while let Ok(message) = queue.recv() {
         match message {
             Message::Work(Job { work, turn }) => {
