@@ -114,6 +114,7 @@ pub fn rows<'a>(records: &'a [AuditRecord<'_>]) -> Rows<'a> {
             tail: "",
         },
         values,
+        events: false,
     }
 }
 

@@ -47,6 +47,7 @@ pub fn rows<'a>(events: &'a [(&str, serde_json::Value)], now: DateTime<Utc>) -> 
             tail: "",
         },
         values,
+        events: true,
     }
 }
 

@@ -62,6 +62,7 @@ fn account_rows<'a>(accounts: &'a [(&'a StoredAccount, &'a Account)], now: DateT
                credits_pending = excluded.credits_pending",
         },
         values,
+        events: false,
     }
 }
 
@@ -100,6 +101,7 @@ fn journal_rows<'a>(transfers: &'a [(&'a Transfer, (i128, i128))]) -> Rows<'a> {
             tail: "",
         },
         values,
+        events: false,
     }
 }
 
@@ -122,5 +124,6 @@ fn hold_rows(holds: &[(TransferId, PendingState)], now: DateTime<Utc>) -> Rows<'
             tail: " ON CONFLICT (transfer_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
         },
         values,
+        events: false,
     }
 }

@@ -125,11 +125,16 @@ impl Statement<'_> {
 pub struct Rows<'a> {
     pub statement: Statement<'static>,
     pub values: Vec<Value<'a>>,
+    /// The rows are outbox events: the transaction that writes them wakes the relay when it commits.
+    pub events: bool,
 }
 
 impl Rows<'_> {
     /// Runs the write inside `tx`.
     pub async fn execute(&self, tx: &mut Tx) -> Result<u64, DbError> {
+        if self.events && !self.values.is_empty() {
+            tx.note_events();
+        }
         self.statement.execute(tx, &self.values).await
     }
 
