@@ -7,7 +7,8 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
-use identity::{ApiKeyPrincipal, AuthMethod, Authenticated, ClientInfo};
+use identity::{ApiKeyPrincipal, AuthMethod, Authenticated};
+use platform::RequestContext;
 use std::net::SocketAddr;
 
 /// A request with a valid access token (`Authorization: Bearer <token>`), or one signed with an API key and
@@ -54,8 +55,9 @@ impl FromRequestParts<AppState> for SessionUser {
     }
 }
 
-/// The client's address (the TCP peer), user agent and the request id.
-pub struct Client(pub ClientInfo);
+/// The client's address (the TCP peer), user agent and the request id. The actor stays empty here: a route
+/// that authenticates names its caller to each service call, which knows whether that caller is the actor.
+pub struct Client(pub RequestContext);
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = ApiError;
@@ -70,7 +72,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok(Client(ClientInfo {
+        Ok(Client(RequestContext {
+            actor: None,
             ip,
             user_agent,
             request_id: request_id::current(),

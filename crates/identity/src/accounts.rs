@@ -7,7 +7,7 @@ use crate::session_view::SessionView;
 use crate::{IdentityError, api_keys_store, store};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::text::has_hidden_characters;
-use platform::{Clock, Db, outbox};
+use platform::{Clock, Db, RequestContext, outbox};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -29,13 +29,6 @@ pub struct ProfileChange<'a> {
 pub struct Revoked {
     pub sessions: u64,
     pub api_keys: u64,
-}
-
-/// Where an action came from, for the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -83,7 +76,7 @@ impl Accounts {
     }
 
     /// Creates a customer account and emits `user.registered`.
-    pub async fn register(&self, account: NewAccount<'_>, origin: &Origin) -> Result<User, IdentityError> {
+    pub async fn register(&self, account: NewAccount<'_>, origin: &RequestContext) -> Result<User, IdentityError> {
         let email = Email::parse(account.email)?;
         let full_name = check_name(account.full_name)?;
         PasswordPolicy.check("password", account.password, &email)?;
@@ -112,13 +105,9 @@ impl Accounts {
             &mut tx,
             &AuditRecord {
                 actor: Some(user.id),
-                action: "auth.register",
                 target: Some(user.id.to_string()),
-                ip: origin.ip.as_deref(),
-                request_id: origin.request_id.as_deref(),
-                outcome: Outcome::Success,
                 details: json!({}),
-                at: now,
+                ..AuditRecord::of(origin, "auth.register", now)
             },
         )
         .await?;
@@ -160,7 +149,7 @@ impl Accounts {
         current: &str,
         new: &str,
         keep_api_keys: bool,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<Revoked, IdentityError> {
         let account = self.get(user).await?;
         let hash = store::password_hash(&self.db, user).await?;
@@ -192,13 +181,9 @@ impl Accounts {
             &mut tx,
             &AuditRecord {
                 actor: Some(user),
-                action: "auth.password_change",
                 target: Some(user.to_string()),
-                ip: origin.ip.as_deref(),
-                request_id: origin.request_id.as_deref(),
-                outcome: Outcome::Success,
                 details: json!({ "sessions_revoked": revoked.sessions, "api_keys_revoked": revoked.api_keys }),
-                at: now,
+                ..AuditRecord::of(origin, "auth.password_change", now)
             },
         )
         .await?;
@@ -212,20 +197,16 @@ impl Accounts {
         user: Uuid,
         action: &str,
         outcome: Outcome,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<(), IdentityError> {
         let mut tx = self.db.begin().await?;
         audit::record(
             &mut tx,
             &AuditRecord {
                 actor: Some(user),
-                action,
                 target: Some(user.to_string()),
-                ip: origin.ip.as_deref(),
-                request_id: origin.request_id.as_deref(),
                 outcome,
-                details: json!({}),
-                at: self.clock.now(),
+                ..AuditRecord::of(origin, action, self.clock.now())
             },
         )
         .await?;

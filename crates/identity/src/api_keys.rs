@@ -5,18 +5,17 @@
 //! AES-256-GCM under the data-encryption key rather than hashed; the associated data names the key id, so a
 //! sealed secret copied onto another key row does not open.
 
-use crate::accounts::Origin;
 use crate::api_key_rules::{IpRule, Scope, SignedParts, signature_matches};
 use crate::model::{Role, UserStatus};
 use crate::sessions::{AuthMethod, Authenticated};
 use crate::two_factor::TwoFactor;
 use crate::{IdentityError, api_keys_store as store};
 use chrono::{DateTime, Duration, Utc};
-use platform::audit::{self, AuditRecord, Outcome};
+use platform::audit::{self, AuditRecord};
 use platform::crypto::SecretBox;
 use platform::replay::ReplayGuard;
 use platform::text::has_hidden_characters;
-use platform::{Clock, Db, Tx};
+use platform::{Clock, Db, RequestContext, Tx};
 use serde_json::json;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -227,7 +226,7 @@ impl ApiKeys {
         &self,
         user: Uuid,
         request: NewApiKey<'_>,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<CreatedApiKey, IdentityError> {
         let label = check_label(request.label)?;
         let scopes = check_scopes(request.scopes)?;
@@ -294,7 +293,7 @@ impl ApiKeys {
     }
 
     /// Revokes one of the user's live keys; [`IdentityError::NotFound`] for anyone else's.
-    pub async fn revoke(&self, user: Uuid, key: Uuid, origin: &Origin) -> Result<(), IdentityError> {
+    pub async fn revoke(&self, user: Uuid, key: Uuid, origin: &RequestContext) -> Result<(), IdentityError> {
         let mut tx = self.db.begin().await?;
         if !store::revoke(&mut tx, user, key, self.clock.now()).await? {
             tx.rollback().await?;
@@ -358,19 +357,15 @@ impl ApiKeys {
         action: &str,
         key: Uuid,
         details: serde_json::Value,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<(), IdentityError> {
         audit::record(
             tx,
             &AuditRecord {
                 actor: Some(user),
-                action,
                 target: Some(key.to_string()),
-                ip: origin.ip.as_deref(),
-                request_id: origin.request_id.as_deref(),
-                outcome: Outcome::Success,
                 details,
-                at: self.clock.now(),
+                ..AuditRecord::of(origin, action, self.clock.now())
             },
         )
         .await?;

@@ -23,7 +23,7 @@ mod tokens;
 mod totp;
 mod two_factor;
 
-pub use accounts::{Accounts, NewAccount, Origin, ProfileChange, Revoked};
+pub use accounts::{Accounts, NewAccount, ProfileChange, Revoked};
 pub use api_key_rules::{IpRule, Scope, SignedParts, sign as sign_api_request};
 pub use api_keys::{ApiKey, ApiKeyPrincipal, ApiKeys, CreatedApiKey, NewApiKey, SignedRequest};
 pub use email::Email;
@@ -33,7 +33,7 @@ pub use model::{Role, Session, Tier, User, UserStatus};
 pub use password::{PasswordHasher, PasswordPolicy};
 pub use permissions::Permission;
 pub use session_view::{POLL_INTERVAL as SESSION_POLL_INTERVAL, SessionView};
-pub use sessions::{AuthMethod, Authenticated, ClientInfo, Credentials, IssuedTokens, SessionPolicy, Sessions};
+pub use sessions::{AuthMethod, Authenticated, Credentials, IssuedTokens, SessionPolicy, Sessions};
 pub use staff::{Invite, NewStaff, Staff};
 pub use staff_store::UserQuery;
 pub use tokens::{AccessClaims, AccessTokens};

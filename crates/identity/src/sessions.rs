@@ -4,7 +4,7 @@
 //! marked used and a new one issued. Presenting a used token again means it was stolen or replayed, so the whole
 //! session (every token descended from that login) is revoked.
 
-use crate::accounts::{Origin, Revoked};
+use crate::accounts::Revoked;
 use crate::email::Email;
 use crate::lockout::{self, LockoutPolicy};
 use crate::model::User;
@@ -17,7 +17,7 @@ use crate::two_factor::TwoFactor;
 use crate::{IdentityError, api_keys_store, store};
 use chrono::{DateTime, Duration, Utc};
 use platform::audit::{self, AuditRecord, Outcome};
-use platform::{Clock, Db, Tx};
+use platform::{Clock, Db, RequestContext, Tx};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -30,23 +30,6 @@ const CHALLENGE_ATTEMPTS: i64 = 5;
 pub struct Credentials<'a> {
     pub email: &'a str,
     pub password: &'a str,
-}
-
-/// Where a login comes from; stored with the session so its owner can recognise it.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
-
-impl ClientInfo {
-    pub fn origin(&self) -> Origin {
-        Origin {
-            ip: self.ip.clone(),
-            request_id: self.request_id.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +112,7 @@ impl Sessions {
     pub async fn login(
         &self,
         credentials: Credentials<'_>,
-        client: &ClientInfo,
+        client: &RequestContext,
     ) -> Result<IssuedTokens, IdentityError> {
         // A malformed email cannot match an account: answer exactly as for a wrong password.
         let email = Email::parse(credentials.email).ok();
@@ -193,7 +176,7 @@ impl Sessions {
         &self,
         challenge: &str,
         code: &str,
-        client: &ClientInfo,
+        client: &RequestContext,
     ) -> Result<IssuedTokens, IdentityError> {
         let hash = hash_refresh_token(challenge);
         let now = self.clock.now();
@@ -243,7 +226,7 @@ impl Sessions {
         &self,
         tx: &mut Tx,
         user: &User,
-        client: &ClientInfo,
+        client: &RequestContext,
         now: DateTime<Utc>,
     ) -> Result<IssuedTokens, IdentityError> {
         let session = Session {
@@ -323,7 +306,7 @@ impl Sessions {
         &self,
         actor: Option<Uuid>,
         locked_until: Option<DateTime<Utc>>,
-        client: &ClientInfo,
+        client: &RequestContext,
         now: DateTime<Utc>,
     ) -> Result<(), IdentityError> {
         let mut tx = self.db.begin().await?;
@@ -342,7 +325,7 @@ impl Sessions {
     }
 
     /// Exchanges a refresh token for a new pair. A token that was already exchanged revokes its session.
-    pub async fn refresh(&self, refresh_token: &str, client: &ClientInfo) -> Result<IssuedTokens, IdentityError> {
+    pub async fn refresh(&self, refresh_token: &str, client: &RequestContext) -> Result<IssuedTokens, IdentityError> {
         let hash = hash_refresh_token(refresh_token);
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -443,7 +426,7 @@ impl Sessions {
         user: Uuid,
         session: Uuid,
         reason: &str,
-        client: &ClientInfo,
+        client: &RequestContext,
     ) -> Result<(), IdentityError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -478,7 +461,7 @@ impl Sessions {
         user: Uuid,
         current: Uuid,
         keep_api_keys: bool,
-        client: &ClientInfo,
+        client: &RequestContext,
     ) -> Result<Revoked, IdentityError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -513,22 +496,18 @@ impl Sessions {
         actor: Option<Uuid>,
         action: &str,
         outcome: Outcome,
-        client: &ClientInfo,
+        client: &RequestContext,
         details: serde_json::Value,
         at: DateTime<Utc>,
     ) -> Result<(), IdentityError> {
-        let origin = client.origin();
         audit::record(
             tx,
             &AuditRecord {
                 actor,
-                action,
                 target: actor.map(|a| a.to_string()),
-                ip: origin.ip.as_deref(),
-                request_id: origin.request_id.as_deref(),
                 outcome,
                 details,
-                at,
+                ..AuditRecord::of(client, action, at)
             },
         )
         .await?;

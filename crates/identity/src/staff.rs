@@ -1,7 +1,7 @@
 //! Staff administration: the first admin (from the command line), invites for tellers and admins, and the
 //! directory admins use to find, suspend and re-role users. Every change is audited in its own transaction.
 
-use crate::accounts::{Origin, check_name};
+use crate::accounts::check_name;
 use crate::email::Email;
 use crate::model::{Role, Tier, User, UserStatus};
 use crate::password::{PasswordHasher, PasswordPolicy};
@@ -10,8 +10,8 @@ use crate::staff_store::{self, NewInvite, UserQuery};
 use crate::tokens::{hash_refresh_token, new_refresh_token};
 use crate::{IdentityError, store};
 use chrono::{DateTime, Duration, Utc};
-use platform::audit::{self, AuditRecord, Outcome};
-use platform::{Clock, Db, Tx, outbox};
+use platform::audit::{self, AuditRecord};
+use platform::{Clock, Db, RequestContext, Tx, outbox};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -67,7 +67,7 @@ impl Staff {
         let mut tx = self.db.begin().await?;
         store::insert_user(&mut tx, &user, Some(&hash)).await?;
         self.announce(&mut tx, &user).await?;
-        let origin = Origin::default();
+        let origin = RequestContext::system();
         self.audit(&mut tx, None, "admin.create_admin", &user.id, &origin, json!({}))
             .await?;
         tx.commit().await?;
@@ -75,7 +75,12 @@ impl Staff {
     }
 
     /// Creates a teller or admin with no password, and the one-time token that lets them set one.
-    pub async fn invite(&self, actor: Uuid, new: NewStaff<'_>, origin: &Origin) -> Result<Invite, IdentityError> {
+    pub async fn invite(
+        &self,
+        actor: Uuid,
+        new: NewStaff<'_>,
+        origin: &RequestContext,
+    ) -> Result<Invite, IdentityError> {
         if !new.role.is_staff() {
             return Err(IdentityError::invalid("role", "must be TELLER or ADMIN"));
         }
@@ -107,7 +112,12 @@ impl Staff {
     }
 
     /// Spends an invite: the staff member's password is set and they can log in (and must then enable 2FA).
-    pub async fn accept_invite(&self, token: &str, password: &str, origin: &Origin) -> Result<User, IdentityError> {
+    pub async fn accept_invite(
+        &self,
+        token: &str,
+        password: &str,
+        origin: &RequestContext,
+    ) -> Result<User, IdentityError> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let Some(user_id) = staff_store::use_invite(&mut tx, &hash_refresh_token(token), now).await? else {
@@ -154,7 +164,7 @@ impl Staff {
         actor: Uuid,
         target: Uuid,
         status: UserStatus,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<User, IdentityError> {
         if actor == target {
             return Err(IdentityError::Conflict("you cannot change your own status".to_owned()));
@@ -187,7 +197,7 @@ impl Staff {
         actor: Uuid,
         target: Uuid,
         role: Role,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<User, IdentityError> {
         if actor == target {
             return Err(IdentityError::Conflict("you cannot change your own role".to_owned()));
@@ -230,18 +240,14 @@ impl Staff {
         actor: Option<Uuid>,
         action: &str,
         target: &Uuid,
-        origin: &Origin,
+        origin: &RequestContext,
         details: serde_json::Value,
     ) -> Result<(), IdentityError> {
         let record = AuditRecord {
             actor,
-            action,
             target: Some(target.to_string()),
-            ip: origin.ip.as_deref(),
-            request_id: origin.request_id.as_deref(),
-            outcome: Outcome::Success,
             details,
-            at: self.clock.now(),
+            ..AuditRecord::of(origin, action, self.clock.now())
         };
         audit::record(tx, &record).await?;
         Ok(())

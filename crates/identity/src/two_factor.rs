@@ -1,12 +1,11 @@
 //! Two-factor authentication: TOTP secrets (sealed at rest), ten single-use recovery codes, and the check of a
 //! code during login.
 
-use crate::accounts::Origin;
 use crate::session_view::SessionView;
 use crate::{IdentityError, store, totp};
 use platform::audit::{self, AuditRecord, Outcome};
 use platform::crypto::SecretBox;
-use platform::{Clock, Db, Tx};
+use platform::{Clock, Db, RequestContext, Tx};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -119,7 +118,7 @@ impl TwoFactor {
         user: Uuid,
         code: &str,
         revoke_others_than: Option<Uuid>,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<Enabled, IdentityError> {
         let state = store::totp_state(&self.db, user).await?;
         if state.secret.is_some() {
@@ -167,7 +166,7 @@ impl TwoFactor {
     }
 
     /// Turns 2FA off; needs a current code.
-    pub async fn disable(&self, user: Uuid, code: &str, origin: &Origin) -> Result<(), IdentityError> {
+    pub async fn disable(&self, user: Uuid, code: &str, origin: &RequestContext) -> Result<(), IdentityError> {
         let mut tx = self.db.begin().await?;
         if !self.check_totp(&mut tx, user, code).await? {
             tx.rollback().await?;
@@ -244,7 +243,7 @@ impl TwoFactor {
         user: Uuid,
         action: &str,
         outcome: Outcome,
-        origin: &Origin,
+        origin: &RequestContext,
     ) -> Result<(), IdentityError> {
         self.audit_with(tx, user, action, outcome, origin, json!({})).await
     }
@@ -255,20 +254,17 @@ impl TwoFactor {
         user: Uuid,
         action: &str,
         outcome: Outcome,
-        origin: &Origin,
+        origin: &RequestContext,
         details: serde_json::Value,
     ) -> Result<(), IdentityError> {
         audit::record(
             tx,
             &AuditRecord {
                 actor: Some(user),
-                action,
                 target: Some(user.to_string()),
-                ip: origin.ip.as_deref(),
-                request_id: origin.request_id.as_deref(),
                 outcome,
                 details,
-                at: self.clock.now(),
+                ..AuditRecord::of(origin, action, self.clock.now())
             },
         )
         .await?;

@@ -24,8 +24,7 @@ use uuid::Uuid;
 const MOVE: Movement<'static> = Movement {
     actor: None,
     action: "ledger.bench",
-    ip: None,
-    request_id: None,
+    context: &platform::RequestContext::SYSTEM,
 };
 
 struct Options {

@@ -7,6 +7,7 @@ use crate::books::Account;
 use chrono::{DateTime, SubsecRound, Utc};
 use money::{Amount, AssetCode, Precision, SignedAmount};
 use platform::Clock;
+use platform::RequestContext;
 use uuid::Uuid;
 
 /// What an account is for. A user has one wallet per asset; the platform has one system account per asset and
@@ -72,14 +73,15 @@ pub struct Balance {
     pub incoming: Amount,
 }
 
-/// Who moves the money and from where, for the audit record written with the movement.
+/// Who moves the money and from where, for the audit record written with the movement. `actor` is the one
+/// responsible, which the caller knows better than the request does (a staff member deciding, a provider's
+/// webhook with none); the request's address and id come from `context`.
 #[derive(Debug, Clone, Copy)]
 pub struct Movement<'a> {
     pub actor: Option<Uuid>,
     /// The audit action, such as `ledger.deposit`.
     pub action: &'a str,
-    pub ip: Option<&'a str>,
-    pub request_id: Option<&'a str>,
+    pub context: &'a RequestContext,
 }
 
 /// The most one request may move: a quadrillion whole units. Far above any real payment, and low enough that no

@@ -12,7 +12,7 @@ use crate::history::Running;
 use crate::{Asset, LedgerError};
 use chrono::{DateTime, Utc};
 use money::{Amount, AssetCode, Precision};
-use platform::audit::{AuditRecord, Outcome as AuditOutcome};
+use platform::audit::AuditRecord;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -421,12 +421,8 @@ fn audit_record<'a>(
         .collect();
     AuditRecord {
         actor: movement.actor,
-        action: movement.action,
         target: new.first().map(|t| t.request.id.0.to_string()),
-        ip: movement.ip,
-        request_id: movement.request_id,
-        outcome: AuditOutcome::Success,
         details: json!({ "transfers": details }),
-        at: now,
+        ..AuditRecord::of(movement.context, movement.action, now)
     }
 }

@@ -17,8 +17,7 @@ const BATCH: i64 = 100;
 const SWEEP: Movement<'static> = Movement {
     actor: None,
     action: "ledger.hold_expired",
-    ip: None,
-    request_id: None,
+    context: &platform::RequestContext::SYSTEM,
 };
 
 /// Releases every open hold that expired at or before `now` and returns how many it released. Each batch

@@ -15,6 +15,7 @@ use crate::account::{Movement, journal_time};
 use crate::engine::{BatchResult, Leg, Needs, Outcome};
 use crate::posting::{Posted, Posting};
 use crate::{LedgerError, store};
+use platform::RequestContext;
 use platform::{Clock, Db};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
@@ -32,8 +33,7 @@ const QUEUE: usize = 8192;
 struct OwnedMovement {
     actor: Option<Uuid>,
     action: String,
-    ip: Option<String>,
-    request_id: Option<String>,
+    context: RequestContext,
 }
 
 impl OwnedMovement {
@@ -41,8 +41,7 @@ impl OwnedMovement {
         OwnedMovement {
             actor: movement.actor,
             action: movement.action.to_owned(),
-            ip: movement.ip.map(str::to_owned),
-            request_id: movement.request_id.map(str::to_owned),
+            context: movement.context.clone(),
         }
     }
 
@@ -50,8 +49,7 @@ impl OwnedMovement {
         Movement {
             actor: self.actor,
             action: &self.action,
-            ip: self.ip.as_deref(),
-            request_id: self.request_id.as_deref(),
+            context: &self.context,
         }
     }
 }

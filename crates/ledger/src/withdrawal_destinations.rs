@@ -345,13 +345,10 @@ async fn record(
         tx,
         &AuditRecord {
             actor: movement.actor,
-            action,
             target: target.map(|t| t.to_string()),
-            ip: movement.ip,
-            request_id: movement.request_id,
             outcome,
             details,
-            at,
+            ..AuditRecord::of(movement.context, action, at)
         },
     )
     .await?;

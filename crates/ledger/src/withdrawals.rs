@@ -15,7 +15,7 @@ use crate::{Ledger, LedgerError, store};
 use chrono::{DateTime, Duration, Utc};
 use money::{Amount, AssetCode, Precision};
 use platform::Tx;
-use platform::audit::{self, AuditRecord, Outcome};
+use platform::audit::{self, AuditRecord};
 use platform::outbox;
 use serde_json::json;
 use uuid::Uuid;
@@ -381,11 +381,7 @@ async fn record_staff_action(
         tx,
         &AuditRecord {
             actor: movement.actor,
-            action,
             target: Some(withdrawal.id.to_string()),
-            ip: movement.ip,
-            request_id: movement.request_id,
-            outcome: Outcome::Success,
             details: json!({
                 "user_id": withdrawal.user,
                 "asset": withdrawal.asset.as_str(),
@@ -393,7 +389,7 @@ async fn record_staff_action(
                 "reason": withdrawal.reason,
                 "payout_reference": withdrawal.payout_reference,
             }),
-            at: now,
+            ..AuditRecord::of(movement.context, action, now)
         },
     )
     .await?;

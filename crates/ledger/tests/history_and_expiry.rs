@@ -44,8 +44,7 @@ async fn user(db: &Db) -> Uuid {
 const MOVE: Movement<'static> = Movement {
     actor: None,
     action: "ledger.test",
-    ip: None,
-    request_id: None,
+    context: &platform::RequestContext::SYSTEM,
 };
 
 fn usd() -> AssetCode {

@@ -52,8 +52,7 @@ fn code(text: &str) -> AssetCode {
 const MOVE: Movement<'static> = Movement {
     actor: None,
     action: "ledger.test",
-    ip: None,
-    request_id: None,
+    context: &platform::RequestContext::SYSTEM,
 };
 
 #[tokio::test]

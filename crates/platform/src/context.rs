@@ -15,8 +15,16 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// The platform acting on its own (workers, start-up, the command line): no actor, no address.
+    pub const SYSTEM: RequestContext = RequestContext {
+        actor: None,
+        ip: None,
+        user_agent: None,
+        request_id: None,
+    };
+
+    /// [`RequestContext::SYSTEM`], owned.
     pub fn system() -> RequestContext {
-        RequestContext::default()
+        RequestContext::SYSTEM
     }
 
     /// The same request, now known to be made by `actor`.

@@ -69,8 +69,7 @@ pub async fn record_deposit(
     let movement = Movement {
         actor: Some(staff.who.user_id),
         action: "ledger.deposit",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     let transfer = state
         .ledger

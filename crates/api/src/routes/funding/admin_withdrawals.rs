@@ -90,7 +90,7 @@ pub async fn list_withdrawals(
 async fn decide(
     state: &AppState,
     staff: &Permitted<WithdrawalsApprove>,
-    client: &identity::ClientInfo,
+    client: &platform::RequestContext,
     id: &str,
     decision: Decision,
     action: &'static str,
@@ -99,8 +99,7 @@ async fn decide(
     let movement = Movement {
         actor: Some(staff.who.user_id),
         action,
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: client,
     };
     let withdrawal = super::withdrawal_service(state)
         .decide_withdrawal(id, None, decision, movement)

@@ -99,8 +99,7 @@ pub async fn deposit_notification(
     let movement = Movement {
         actor: None,
         action: "ledger.provider_deposit",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     let deposit = super::deposit_service(&state).notify_deposit(notice, movement).await?;
     Ok(ok(DepositView::new(&deposit, &asset)))

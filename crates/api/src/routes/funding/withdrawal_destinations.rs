@@ -215,8 +215,7 @@ pub async fn add_destination(
     let movement = Movement {
         actor: Some(who.user_id),
         action: "withdrawal_destination.add",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     let saved = super::destination_service(&state)
         .save_withdrawal_destination(new, cooldown(&state), movement)
@@ -247,8 +246,7 @@ pub async fn delete_destination(
     let movement = Movement {
         actor: Some(who.user_id),
         action: "withdrawal_destination.delete",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     let removed = super::destination_service(&state)
         .remove_withdrawal_destination(who.user_id, id, movement)
@@ -302,8 +300,7 @@ pub async fn put_settings(
     let movement = Movement {
         actor: Some(who.user_id),
         action: "withdrawal_allowlist.change",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     let mode = super::destination_service(&state)
         .set_withdrawal_allow_list(who.user_id, body.enabled, cooldown(&state), movement)

@@ -91,8 +91,7 @@ pub async fn create_withdrawal(
     let movement = Movement {
         actor: Some(who.user_id),
         action: "ledger.withdrawal_request",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     // Before the 2FA code is checked, so a refused destination does not use up the code.
     allow_listed(&state, who.user_id, &asset, &checked, movement).await?;
@@ -204,8 +203,7 @@ pub async fn cancel_withdrawal(
     let movement = Movement {
         actor: Some(who.user_id),
         action: "ledger.withdrawal_cancel",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     let withdrawal = super::withdrawal_service(&state)
         .decide_withdrawal(id, Some(who.user_id), Decision::Cancel, movement)

@@ -115,7 +115,7 @@ pub async fn suspend_user(
 ) -> Result<Json<Envelope<UserView>>, ApiError> {
     let user = state
         .staff
-        .set_status(who.user_id, user_id(&id)?, UserStatus::Suspended, &client.origin())
+        .set_status(who.user_id, user_id(&id)?, UserStatus::Suspended, &client)
         .await?;
     Ok(ok(user.into()))
 }
@@ -136,7 +136,7 @@ pub async fn unsuspend_user(
 ) -> Result<Json<Envelope<UserView>>, ApiError> {
     let user = state
         .staff
-        .set_status(who.user_id, user_id(&id)?, UserStatus::Active, &client.origin())
+        .set_status(who.user_id, user_id(&id)?, UserStatus::Active, &client)
         .await?;
     Ok(ok(user.into()))
 }
@@ -164,7 +164,7 @@ pub async fn change_role(
 ) -> Result<Json<Envelope<UserView>>, ApiError> {
     let user = state
         .staff
-        .set_role(who.user_id, user_id(&id)?, body.role.into(), &client.origin())
+        .set_role(who.user_id, user_id(&id)?, body.role.into(), &client)
         .await?;
     Ok(ok(user.into()))
 }

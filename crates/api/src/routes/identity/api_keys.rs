@@ -105,7 +105,7 @@ pub async fn create_api_key(
         expires_at: body.expires_at,
         code: body.code.as_deref(),
     };
-    let created = state.api_keys.create(who.user_id, request, &client.origin()).await?;
+    let created = state.api_keys.create(who.user_id, request, &client).await?;
     let view = CreatedApiKeyView {
         key_id: created.key.id,
         secret: created.secret,
@@ -167,7 +167,7 @@ pub async fn revoke_api_key(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Envelope<ApiKeyRevoked>>, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::invalid_field("id", "must be a UUID"))?;
-    state.api_keys.revoke(who.user_id, id, &client.origin()).await?;
+    state.api_keys.revoke(who.user_id, id, &client).await?;
     Ok(ok(ApiKeyRevoked {
         key_id: id,
         revoked: true,

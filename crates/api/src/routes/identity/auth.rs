@@ -41,7 +41,7 @@ pub async fn register(
     Client(client): Client,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<Envelope<UserView>>), ApiError> {
-    let origin = client.origin();
+    let origin = client.clone();
     let account = NewAccount {
         email: &body.email,
         password: &body.password,

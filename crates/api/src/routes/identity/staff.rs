@@ -55,7 +55,7 @@ pub async fn invite_staff(
         full_name: &body.full_name,
         role: body.role.into(),
     };
-    let invite = state.staff.invite(who.user_id, new, &client.origin()).await?;
+    let invite = state.staff.invite(who.user_id, new, &client).await?;
     let view = InviteView {
         user: invite.user.into(),
         invite_token: invite.token,
@@ -85,9 +85,6 @@ pub async fn accept_invite(
     Client(client): Client,
     ApiJson(body): ApiJson<AcceptInviteRequest>,
 ) -> Result<Json<Envelope<UserView>>, ApiError> {
-    let user = state
-        .staff
-        .accept_invite(&body.token, &body.password, &client.origin())
-        .await?;
+    let user = state.staff.accept_invite(&body.token, &body.password, &client).await?;
     Ok(ok(user.into()))
 }

@@ -90,10 +90,7 @@ pub async fn enable(
     ApiJson(body): ApiJson<EnableRequest>,
 ) -> Result<Json<Envelope<RecoveryCodes>>, ApiError> {
     let keep = body.revoke_other_sessions.then_some(who.session_id);
-    let enabled = state
-        .two_factor
-        .enable(who.user_id, &body.code, keep, &client.origin())
-        .await?;
+    let enabled = state.two_factor.enable(who.user_id, &body.code, keep, &client).await?;
     Ok(ok(RecoveryCodes {
         recovery_codes: enabled.recovery_codes,
         revoked_sessions: enabled.revoked_sessions,
@@ -119,10 +116,7 @@ pub async fn disable(
     Client(client): Client,
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> Result<Json<Envelope<TwoFactorStatus>>, ApiError> {
-    state
-        .two_factor
-        .disable(who.user_id, &body.code, &client.origin())
-        .await?;
+    state.two_factor.disable(who.user_id, &body.code, &client).await?;
     Ok(ok(TwoFactorStatus { enabled: false }))
 }
 

@@ -80,7 +80,7 @@ pub async fn change_password(
     Client(client): Client,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<Json<Envelope<PasswordChanged>>, ApiError> {
-    let origin = client.origin();
+    let origin = client.clone();
     let revoked = state
         .accounts
         .change_password(

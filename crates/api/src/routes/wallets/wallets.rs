@@ -149,8 +149,7 @@ pub async fn create_transfer(
     let movement = Movement {
         actor: Some(who.user_id),
         action: "ledger.transfer",
-        ip: client.ip.as_deref(),
-        request_id: client.request_id.as_deref(),
+        context: &client,
     };
     let transfer = state
         .ledger
