@@ -67,9 +67,15 @@ impl Staff {
         let mut tx = self.db.begin().await?;
         store::insert_user(&mut tx, &user, Some(&hash)).await?;
         self.announce(&mut tx, &user).await?;
-        let origin = RequestContext::system();
-        self.audit(&mut tx, None, "admin.create_admin", &user.id, &origin, json!({}))
-            .await?;
+        self.audit(
+            &mut tx,
+            None,
+            "admin.create_admin",
+            &user.id,
+            &RequestContext::SYSTEM,
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(user)
     }

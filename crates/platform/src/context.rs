@@ -21,17 +21,4 @@ impl RequestContext {
         user_agent: None,
         request_id: None,
     };
-
-    /// [`RequestContext::SYSTEM`], owned.
-    pub fn system() -> RequestContext {
-        RequestContext::SYSTEM
-    }
-
-    /// The same request, now known to be made by `actor`.
-    pub fn by(&self, actor: Uuid) -> RequestContext {
-        RequestContext {
-            actor: Some(actor),
-            ..self.clone()
-        }
-    }
 }
