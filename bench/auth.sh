@@ -27,7 +27,7 @@ trap cleanup EXIT
 start() {
   local name=$1
   shift
-  env BOURSE_LOG_FILTER=warn "$@" "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/$name" \
+  env BOURSE_LOG__FILTER=warn "$@" "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/$name" \
     >"$work/$name.out" 2>"$work/$name.err" &
   servers+=($!)
   for _ in $(seq 1 100); do grep -q "listening on" "$work/$name.out" 2>/dev/null && break; sleep 0.1; done
@@ -44,10 +44,10 @@ token() {
     sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
 }
 
-start off BOURSE_RATE_LIMITS_ENABLED=false
+start off BOURSE_RATE_LIMITS__ENABLED=false
 off=$addr
-start on BOURSE_RATE_LIMIT_BASIC=1000000 BOURSE_RATE_LIMIT_PUBLIC=1000000 BOURSE_RATE_LIMIT_AUTH=1000000 \
-  BOURSE_RATE_LIMIT_LOGIN=1000000 BOURSE_RATE_LIMIT_GLOBAL=1000000
+start on BOURSE_RATE_LIMITS__BASIC=1000000 BOURSE_RATE_LIMITS__PUBLIC=1000000 BOURSE_RATE_LIMITS__AUTH=1000000 \
+  BOURSE_RATE_LIMITS__LOGIN=1000000 BOURSE_RATE_LIMITS__GLOBAL=1000000
 on=$addr
 token_off=$(token "$off")
 token_on=$(token "$on")

@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Rate limits off: this measures the route, not the limiter (which would answer most of the load with 429).
-env_args=(BOURSE_LOG_FILTER=warn BOURSE_RATE_LIMITS_ENABLED=false)
+env_args=(BOURSE_LOG__FILTER=warn BOURSE_RATE_LIMITS__ENABLED=false)
 if [ "$backend" = postgres ]; then
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS bourse_bench WITH (FORCE)" >/dev/null
   psql "$admin_url" -qc "CREATE DATABASE bourse_bench" >/dev/null

@@ -22,8 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export BOURSE_LOG_FILTER=warn BOURSE_RATE_LIMITS_ENABLED=false
-"$binary" config --data-dir "$work/data" | grep '^argon2'
+export BOURSE_LOG__FILTER=warn BOURSE_RATE_LIMITS__ENABLED=false
+"$binary" config --data-dir "$work/data" | grep -E '^(\[identity\]|argon2)'
 "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/out" 2>/dev/null && break; sleep 0.1; done

@@ -6,7 +6,7 @@
 #   [BENCH_BINARY=path] bench/login_burst.sh [logins] [extra BOURSE_* settings...]
 #
 # e.g. `bench/login_burst.sh 300` (the defaults: one hash per CPU), or
-# `bench/login_burst.sh 300 BOURSE_PASSWORD_HASH_CONCURRENCY=256 BOURSE_PASSWORD_HASH_QUEUE=10000` to see what a
+# `bench/login_burst.sh 300 BOURSE_IDENTITY__PASSWORD_HASH_CONCURRENCY=256 BOURSE_IDENTITY__PASSWORD_HASH_QUEUE=10000` to see what a
 # looser bound costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export BOURSE_LOG_FILTER=warn BOURSE_RATE_LIMITS_ENABLED=false BOURSE_LOGIN_MAX_FAILURES=1000
+export BOURSE_LOG__FILTER=warn BOURSE_RATE_LIMITS__ENABLED=false BOURSE_IDENTITY__LOGIN_MAX_FAILURES=1000
 for setting in "$@"; do export "${setting?}"; done
 "$binary" config --data-dir "$work/data" | grep -E '^(argon2|password_hash)' || true
 "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &

@@ -40,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 cat >"$work/bourse.toml" <<TOML
-[[deposit_providers]]
+[[funding.deposit_providers]]
 name = "bench"
 secret = "$secret"
 TOML
@@ -54,7 +54,7 @@ wait_listening() {
 
 # start BACKEND: runs the server (not in a subshell, so cleanup can stop it) and sets `addr`.
 start() {
-  local env_args=(BOURSE_LOG_FILTER=warn BOURSE_RATE_LIMITS_ENABLED=false BOURSE_CONFIG="$work/bourse.toml")
+  local env_args=(BOURSE_LOG__FILTER=warn BOURSE_RATE_LIMITS__ENABLED=false BOURSE_CONFIG="$work/bourse.toml")
   if [ "$1" = postgres ]; then
     psql "$admin_url" -qc "DROP DATABASE IF EXISTS bourse_bench WITH (FORCE)" >/dev/null 2>&1
     psql "$admin_url" -qc "CREATE DATABASE bourse_bench" >/dev/null

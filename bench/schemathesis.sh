@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Generated logins fail by the thousand: the lockout must not lock the test user out (rate limits are off).
-export BOURSE_LOG_FILTER=warn BOURSE_RATE_LIMITS_ENABLED=false BOURSE_LOGIN_MAX_FAILURES=1000 BOURSE_LOGIN_LOCKOUT_SECS=1
+export BOURSE_LOG__FILTER=warn BOURSE_RATE_LIMITS__ENABLED=false BOURSE_IDENTITY__LOGIN_MAX_FAILURES=1000 BOURSE_IDENTITY__LOGIN_LOCKOUT_SECS=1
 "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/out" 2>/dev/null && break; sleep 0.1; done

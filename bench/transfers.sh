@@ -36,12 +36,12 @@ cleanup() {
 trap cleanup EXIT
 
 cat >"$work/bourse.toml" <<TOML
-[[deposit_providers]]
+[[funding.deposit_providers]]
 name = "bench"
 secret = "$secret"
 TOML
 # Rate limits off: this measures the ledger path, not the limiter.
-env_args=(BOURSE_LOG_FILTER=warn BOURSE_RATE_LIMITS_ENABLED=false BOURSE_CONFIG="$work/bourse.toml")
+env_args=(BOURSE_LOG__FILTER=warn BOURSE_RATE_LIMITS__ENABLED=false BOURSE_CONFIG="$work/bourse.toml")
 if [ "$backend" = postgres ]; then
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS bourse_bench WITH (FORCE)" >/dev/null
   psql "$admin_url" -qc "CREATE DATABASE bourse_bench" >/dev/null

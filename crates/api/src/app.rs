@@ -31,15 +31,15 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Binds `state.config.listen` and builds the router: the contexts' routes, `extra_routes` (for tests), the
+    /// Binds `state.config.server.listen` and builds the router: the contexts' routes, `extra_routes` (for tests), the
     /// OpenAPI document and Swagger UI, and the middleware stack. Nothing is served until [`serve`](Self::serve).
     pub async fn bind(state: AppState, extra_routes: Router<AppState>) -> Result<HttpServer, BindError> {
-        let addr = state.config.listen;
+        let addr = state.config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| BindError { addr, source })?;
         let limits = ServeLimits::from_config(&state.config);
-        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
         Ok(HttpServer {
             listener,
             router: router(state, extra_routes),
@@ -93,7 +93,7 @@ pub struct BindError {
 
 fn router(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
-    let limit = config.body_limit_bytes;
+    let limit = config.server.body_limit_bytes;
     let rate_limits = state.rate_limits.clone();
     let api_key_state = state.clone();
     let idempotency_state = state.clone();
@@ -118,14 +118,16 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.request_timeout_secs),
+            Duration::from_secs(config.server.request_timeout_secs),
         ))
         .layer(from_fn(envelope_errors::layer))
         .layer(from_fn_with_state(rate_limits, rate_limit::layer))
         .layer(CompressionLayer::new())
-        .layer(cors(&config.cors_allowed_origins))
+        .layer(cors(&config.server.cors_allowed_origins))
         .layer(from_fn_with_state(
-            security_headers::SecurityHeaders { hsts: config.hsts },
+            security_headers::SecurityHeaders {
+                hsts: config.server.hsts,
+            },
             security_headers::layer,
         ))
         .layer(from_fn(metrics::layer))

@@ -1,6 +1,7 @@
 use crate::middleware::rate_limit::RateLimits;
 use identity::{Accounts, ApiKeys, PasswordHasher, Sessions, Staff, TwoFactor};
 use ledger::{AssetCatalogue, Ledger};
+use platform::config::FundingConfig;
 use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
 
@@ -25,7 +26,10 @@ impl std::ops::Deref for AppState {
 
 /// The services behind [`AppState`].
 pub struct Services {
+    /// The platform's tables of the configuration.
     pub config: Arc<Config>,
+    /// The `[funding]` table, for the deposit and withdrawal routes.
+    pub funding_config: Arc<FundingConfig>,
     pub db: Db,
     pub bus: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,

@@ -6,7 +6,7 @@
 
 use ledger::{Asset, AssetCatalogue, LedgerError, largest_amount};
 use money::{Amount, AssetCode, DecimalString, HouseFlow, Precision, RoundingMode};
-use platform::Config;
+use platform::config::FundingConfig;
 
 /// Minor units of one asset's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct WithdrawalRules {
 /// favour by [`RoundingMode::for_house`] and logged: the minimum and the fee are what the platform requires and
 /// receives (up), the daily limit is what it lets out (down). Every value is capped at the largest
 /// amount a request may move. Never fails, so a rule can never turn a withdrawal into a 500.
-pub fn rules_for(config: &Config, asset: &Asset) -> WithdrawalRules {
+pub fn rules_for(config: &FundingConfig, asset: &Asset) -> WithdrawalRules {
     let Some(limit) = config.withdrawal_limits.get(asset.code.as_str()) else {
         return WithdrawalRules {
             min: 1,
@@ -59,7 +59,7 @@ fn to_minor(text: &str, precision: Precision, rounding: RoundingMode) -> Option<
 }
 
 /// The strict form of a rule, for start-up: more decimals than the asset allows is an error.
-fn check_rule(config: &Config, asset: &Asset) -> Result<(), String> {
+fn check_rule(config: &FundingConfig, asset: &Asset) -> Result<(), String> {
     let Some(limit) = config.withdrawal_limits.get(asset.code.as_str()) else {
         return Ok(());
     };
@@ -82,7 +82,7 @@ fn check_rule(config: &Config, asset: &Asset) -> Result<(), String> {
 
 /// Checks every configured rule against its asset's precision. An asset not (yet) in the catalogue is skipped:
 /// [`rules_for`] converts its rules when it is withdrawn.
-pub async fn check_config(config: &Config, assets: &AssetCatalogue) -> Result<(), String> {
+pub async fn check_config(config: &FundingConfig, assets: &AssetCatalogue) -> Result<(), String> {
     for code in config.withdrawal_limits.keys() {
         let code = AssetCode::parse(code).map_err(|e| format!("withdrawal_limits: {code:?}: {e}"))?;
         let asset = match assets.get(&code).await {

@@ -2,18 +2,19 @@
 //! running on it. The first admin can only be made here, so no default password exists anywhere.
 
 use anyhow::{Context, bail};
+use bourse::Settings;
 use identity::{PasswordHasher, Staff};
-use platform::{Config, SystemClock};
+use platform::SystemClock;
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 /// Creates an admin account with a password read from standard input (prompted for, unechoed, on a terminal).
-pub async fn create_admin(config: Config, email: &str, full_name: &str) -> anyhow::Result<()> {
+pub async fn create_admin(settings: Settings, email: &str, full_name: &str) -> anyhow::Result<()> {
     let password = read_password()?;
-    let db = bourse::open_database(&config)
+    let db = bourse::open_database(&settings.platform)
         .await
         .context("cannot open the database")?;
-    let hasher = PasswordHasher::from_config(&config).context("argon2 parameters")?;
+    let hasher = PasswordHasher::from_config(&settings.identity).context("argon2 parameters")?;
     let staff = Staff::new(db.clone(), Arc::new(SystemClock), hasher);
     let result = staff.create_admin(email, full_name, &password).await;
     db.close().await;

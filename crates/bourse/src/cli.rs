@@ -1,5 +1,5 @@
 use anyhow::Context;
-use bourse::Server;
+use bourse::{Server, Settings};
 use clap::{Args, Parser, Subcommand};
 use platform::Config;
 use platform::config::Overrides;
@@ -48,10 +48,10 @@ enum AdminCommand {
 
 #[derive(Debug, Args)]
 struct Location {
-    /// Address to listen on (port 0 picks a free port). Also BOURSE_LISTEN.
+    /// Address to listen on (port 0 picks a free port). Also BOURSE_SERVER__LISTEN.
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// Data directory for the embedded database, generated secrets and local files. Also BOURSE_DATA_DIR.
+    /// Data directory for the embedded database, generated secrets and local files. Also BOURSE_STORAGE__DATA_DIR.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }
@@ -70,34 +70,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(l) | Command::Migrate(l) | Command::Config(l) | Command::Audit(l) => l,
         Command::Admin(AdminCommand::CreateAdmin { location, .. }) => location,
     };
-    let config = Config::load(cli.config.as_deref(), &location.overrides())?;
+    let settings = Settings::load(cli.config.as_deref(), &location.overrides())?;
+    let log_format = settings.platform.log.format;
     match cli.command {
-        Command::Serve(_) => serve(config).await,
-        Command::Migrate(_) => migrate(config).await,
+        Command::Serve(_) => serve(settings).await,
+        Command::Migrate(_) => migrate(settings.platform).await,
         Command::Audit(_) => {
-            platform::telemetry::init_logging(config.log_format, "warn");
-            crate::audit::run(config).await
+            platform::telemetry::init_logging(log_format, "warn");
+            crate::audit::run(settings.platform).await
         }
         Command::Admin(AdminCommand::CreateAdmin { email, full_name, .. }) => {
-            platform::telemetry::init_logging(config.log_format, "warn");
-            crate::admin::create_admin(config, &email, &full_name).await
+            platform::telemetry::init_logging(log_format, "warn");
+            crate::admin::create_admin(settings, &email, &full_name).await
         }
         Command::Config(_) => {
-            print!("{}", config.to_masked_toml());
+            print!("{}", settings.to_masked_toml());
             Ok(())
         }
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
-    platform::telemetry::init_logging(config.log_format, &config.log_filter);
-    let backend = if config.database_url.is_some() {
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let config = &settings.platform;
+    platform::telemetry::init_logging(config.log.format, &config.log.filter);
+    let backend = if config.storage.database_url.is_some() {
         "PostgreSQL"
     } else {
         "SQLite"
     };
-    let data_dir = config.data_dir.clone();
-    let app = Server::build(config).await.context("start-up failed")?;
+    let data_dir = config.storage.data_dir.clone();
+    let app = Server::build(settings).await.context("start-up failed")?;
     let addr = app.local_addr();
     println!(
         "Bourse {} listening on http://{addr} ({backend}, data in {}): API at http://{addr}/v1, Swagger UI at http://{addr}/api",
@@ -108,7 +110,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    platform::telemetry::init_logging(config.log_format, &config.log_filter);
+    platform::telemetry::init_logging(config.log.format, &config.log.filter);
     let db = bourse::open_database(&config).await.context("migration failed")?;
     db.close().await;
     println!("migrations applied ({})", db.backend().name());

@@ -14,8 +14,8 @@ fn bourse(dir: &std::path::Path) -> Command {
         "REDIS_URL",
         "NATS_URL",
         "BOURSE_CONFIG",
-        "BOURSE_LISTEN",
-        "BOURSE_DATA_DIR",
+        "BOURSE_SERVER__LISTEN",
+        "BOURSE_STORAGE__DATA_DIR",
     ] {
         command.env_remove(name);
     }
@@ -36,10 +36,10 @@ fn version_is_printed() {
 #[test]
 fn config_prints_the_effective_configuration_with_secrets_masked() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bourse.toml"), "request_timeout_secs = 7\n").unwrap();
+    std::fs::write(dir.path().join("bourse.toml"), "[server]\nrequest_timeout_secs = 7\n").unwrap();
     let output = bourse(dir.path())
         .args(["config", "--listen", "127.0.0.1:9999"])
-        .env("BOURSE_JWT_SECRET", "ab".repeat(32))
+        .env("BOURSE_SECRETS__JWT_SECRET", "ab".repeat(32))
         .env("DATABASE_URL", "postgres://bourse:hunter2@db.internal:5432/bourse")
         .output()
         .unwrap();
@@ -60,20 +60,50 @@ fn invalid_configuration_stops_with_the_key_named() {
     let dir = tempfile::tempdir().unwrap();
     let output = bourse(dir.path())
         .arg("serve")
-        .env("BOURSE_REQUEST_TIMEOUT_SECS", "soon")
+        .env("BOURSE_SERVER__REQUEST_TIMEOUT_SECS", "soon")
         .output()
         .unwrap();
     assert!(!output.status.success());
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("request_timeout_secs"), "{err}");
+    assert!(err.contains("server.request_timeout_secs"), "{err}");
 
     let output = bourse(dir.path())
         .arg("serve")
-        .env("BOURSE_LISTNE", "x")
+        .env("BOURSE_SERVER__LISTNE", "x")
         .output()
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("listne"));
+
+    // Every context's table is known to the binary; a key outside any table, or a table nobody reads, is refused.
+    for (file, named) in [
+        ("request_timeout_secs = 7\n", "`request_timeout_secs`"),
+        ("[identiti]\nargon2_iterations = 1\n", "`identiti`"),
+        ("[identity]\nargon2_iteration = 1\n", "identity.argon2_iteration"),
+        (
+            "[funding]\nwithdrawal_destination_cooldown_secs = 1\n",
+            "`funding.withdrawal_destination_cooldown_secs`",
+        ),
+    ] {
+        std::fs::write(dir.path().join("bourse.toml"), file).unwrap();
+        let output = bourse(dir.path()).arg("config").output().unwrap();
+        assert!(!output.status.success(), "{file}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains(named), "{file}: {err}");
+    }
+    std::fs::write(
+        dir.path().join("bourse.toml"),
+        "[identity]\nargon2_iterations = 3\n[ledger]\nhold_expiry_interval_secs = 9\n",
+    )
+    .unwrap();
+    let output = bourse(dir.path()).arg("config").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        text.contains("[identity]") && text.contains("argon2_iterations = 3"),
+        "{text}"
+    );
+    assert!(text.contains("hold_expiry_interval_secs = 9"), "{text}");
 }
 
 /// `bourse serve` on `url`: it must stop at once with an error on standard error.
@@ -82,7 +112,7 @@ fn serve_fails_with(url: &str) -> String {
     let output = bourse(dir.path())
         .arg("serve")
         .env("DATABASE_URL", url)
-        .env("BOURSE_DB_ACQUIRE_TIMEOUT_SECS", "2")
+        .env("BOURSE_STORAGE__DB_ACQUIRE_TIMEOUT_SECS", "2")
         .output()
         .unwrap();
     assert!(!output.status.success(), "{output:?}");
@@ -159,9 +189,9 @@ fn audit_of_a_fresh_ledger_is_clean() {
 async fn audit_lists_a_discrepancy_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let config = platform::Config {
+    let config = platform::config::StorageConfig {
         data_dir: data.clone(),
-        ..platform::Config::default()
+        ..platform::config::StorageConfig::default()
     };
     let db = platform::db::connect(&config).await.unwrap();
     db.migrate().await.unwrap();
@@ -196,7 +226,7 @@ async fn serve_prints_where_it_listens_answers_and_stops_on_sigterm() {
     let mut command = bourse(dir.path());
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BOURSE_LOG_FILTER", "warn")
+        .env("BOURSE_LOG__FILTER", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(pg) = &pg {
@@ -250,8 +280,8 @@ async fn create_admin(
     command
         .args(["admin", "create-admin", "--email", email, "--data-dir"])
         .arg(dir.join("data"))
-        .env("BOURSE_ARGON2_MEMORY_KIB", "8192")
-        .env("BOURSE_ARGON2_ITERATIONS", "1")
+        .env("BOURSE_IDENTITY__ARGON2_MEMORY_KIB", "8192")
+        .env("BOURSE_IDENTITY__ARGON2_ITERATIONS", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -1,12 +1,12 @@
 //! Password rules and argon2id hashing. Hashing is CPU-bound, slow and memory-hungry on purpose, so it runs on
 //! the blocking pool, never on the async workers, and only as many hashes at once as [`HashGate`] allows.
 
+use crate::IdentityConfig;
 use crate::IdentityError;
 use crate::email::Email;
 use crate::hash_gate::{HashGate, HashLimits, HashTurn};
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
-use platform::Config;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,7 +105,7 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
-    pub fn from_config(config: &Config) -> Result<PasswordHasher, IdentityError> {
+    pub fn from_config(config: &IdentityConfig) -> Result<PasswordHasher, IdentityError> {
         let params = Params::new(
             config.argon2_memory_kib,
             config.argon2_iterations,
@@ -172,7 +172,7 @@ impl PasswordHasher {
 
 /// The configured bound, or one hash per CPU the process may use: more would only queue inside the kernel while
 /// each holds its memory.
-fn hash_limits(config: &Config) -> HashLimits {
+fn hash_limits(config: &IdentityConfig) -> HashLimits {
     let machine = std::thread::available_parallelism().map_or(1, usize::from);
     HashLimits {
         concurrency: config
@@ -216,10 +216,10 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_use_argon2id() {
-        let config = Config {
+        let config = IdentityConfig {
             argon2_memory_kib: 8 * 1024,
             argon2_iterations: 1,
-            ..Config::default()
+            ..IdentityConfig::default()
         };
         let hasher = PasswordHasher::from_config(&config).unwrap();
         let hash = hasher.hash("plum-rain-91-orbit").await.unwrap();

@@ -14,8 +14,9 @@ use chrono::Utc;
 use ledger::books::TransferId;
 use ledger::{Ledger, Movement};
 use money::AssetCode;
+use platform::config::StorageConfig;
 use platform::test_support::TestDatabase;
-use platform::{Config, Db, SystemClock, on_db};
+use platform::{Db, SystemClock, on_db};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -72,9 +73,9 @@ async fn run(options: Options) {
         Some(url) => Some(TestDatabase::create(url).await),
         None => None,
     };
-    let mut config = Config {
+    let mut config = StorageConfig {
         data_dir: dir.path().to_owned(),
-        ..Config::default()
+        ..StorageConfig::default()
     };
     if let Some(pg) = &pg {
         pg.configure(&mut config);

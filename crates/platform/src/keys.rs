@@ -2,7 +2,7 @@
 //! configuration; on a deployment that does not configure them they are generated once into the data directory,
 //! readable by the owner only, and reused on every start.
 
-use crate::config::Config;
+use crate::config::SecretsConfig;
 use crate::secret::Secret;
 use std::fs;
 use std::io::Write;
@@ -35,15 +35,15 @@ pub enum KeyError {
 
 impl Keys {
     /// Loads the keys from configuration, or from (creating if needed) the files under `<data_dir>/secrets`.
-    pub fn load_or_generate(config: &Config) -> Result<Keys, KeyError> {
-        let dir = config.data_dir.join("secrets");
+    pub fn load_or_generate(data_dir: &Path, config: &SecretsConfig) -> Result<Keys, KeyError> {
+        let dir = data_dir.join("secrets");
         let jwt_secret = match &config.jwt_secret {
-            Some(hex_key) => decode_hex_key("jwt_secret", hex_key.expose())?,
+            Some(hex_key) => decode_hex_key("secrets.jwt_secret", hex_key.expose())?,
             None => read_or_create(&dir.join(JWT_SECRET_FILE), MIN_JWT_SECRET_BYTES)?,
         };
         if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(KeyError::Invalid {
-                key: "jwt_secret",
+                key: "secrets.jwt_secret",
                 reason: format!(
                     "must be at least {MIN_JWT_SECRET_BYTES} bytes ({} hex digits)",
                     MIN_JWT_SECRET_BYTES * 2
@@ -51,12 +51,12 @@ impl Keys {
             });
         }
         let data_key = match &config.data_encryption_key {
-            Some(hex_key) => decode_hex_key("data_encryption_key", hex_key.expose())?,
+            Some(hex_key) => decode_hex_key("secrets.data_encryption_key", hex_key.expose())?,
             None => read_or_create(&dir.join(DATA_KEY_FILE), DATA_KEY_BYTES)?,
         };
         let data_encryption_key: [u8; DATA_KEY_BYTES] =
             data_key.as_slice().try_into().map_err(|_| KeyError::Invalid {
-                key: "data_encryption_key",
+                key: "secrets.data_encryption_key",
                 reason: format!(
                     "must be exactly {DATA_KEY_BYTES} bytes ({} hex digits)",
                     DATA_KEY_BYTES * 2
@@ -133,18 +133,11 @@ fn warn_if_readable_by_others(path: &Path) {
 mod tests {
     use super::*;
 
-    fn config_in(dir: &Path) -> Config {
-        Config {
-            data_dir: dir.to_owned(),
-            ..Config::default()
-        }
-    }
-
     #[test]
     fn generated_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Keys::load_or_generate(&config_in(dir.path())).unwrap();
-        let second = Keys::load_or_generate(&config_in(dir.path())).unwrap();
+        let first = Keys::load_or_generate(dir.path(), &SecretsConfig::default()).unwrap();
+        let second = Keys::load_or_generate(dir.path(), &SecretsConfig::default()).unwrap();
         assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
         assert_eq!(first.data_encryption_key.expose(), second.data_encryption_key.expose());
         assert_ne!(
@@ -158,7 +151,7 @@ mod tests {
     fn generated_files_are_owner_only() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        Keys::load_or_generate(&config_in(dir.path())).unwrap();
+        Keys::load_or_generate(dir.path(), &SecretsConfig::default()).unwrap();
         let secrets = dir.path().join("secrets");
         assert_eq!(fs::metadata(&secrets).unwrap().permissions().mode() & 0o777, 0o700);
         for file in [JWT_SECRET_FILE, DATA_KEY_FILE] {
@@ -170,26 +163,25 @@ mod tests {
     #[test]
     fn configured_keys_are_used_and_checked() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let config = SecretsConfig {
             jwt_secret: Some(Secret::new("ab".repeat(32))),
             data_encryption_key: Some(Secret::new("cd".repeat(32))),
-            ..config_in(dir.path())
         };
-        let keys = Keys::load_or_generate(&config).unwrap();
+        let keys = Keys::load_or_generate(dir.path(), &config).unwrap();
         assert_eq!(keys.jwt_secret.expose(), &vec![0xab; 32]);
         assert!(!dir.path().join("secrets").exists());
 
-        let short = Config {
+        let short = SecretsConfig {
             data_encryption_key: Some(Secret::new("cd".repeat(16))),
             ..config.clone()
         };
-        let err = Keys::load_or_generate(&short).unwrap_err().to_string();
+        let err = Keys::load_or_generate(dir.path(), &short).unwrap_err().to_string();
         assert!(err.contains("data_encryption_key"), "{err}");
-        let not_hex = Config {
+        let not_hex = SecretsConfig {
             jwt_secret: Some(Secret::new("zz".repeat(32))),
             ..config
         };
-        let err = Keys::load_or_generate(&not_hex).unwrap_err().to_string();
+        let err = Keys::load_or_generate(dir.path(), &not_hex).unwrap_err().to_string();
         assert!(err.contains("jwt_secret"), "{err}");
     }
 }

@@ -22,7 +22,7 @@ pub mod text;
 
 pub use bus::{Event, EventBus, InProcessBus, Subscription};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, ConfigError, LogFormat};
+pub use config::{Config, ConfigError, LogFormat, Section};
 pub use context::RequestContext;
 pub use db::{Backend, Db, DbError, Tx};
 pub use keys::{KeyError, Keys};

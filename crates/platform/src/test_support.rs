@@ -2,7 +2,7 @@
 //! server, a fresh database created there and dropped when the test is done. Used by the test suites of
 //! every crate; nothing in the server calls it.
 
-use crate::config::Config;
+use crate::config::StorageConfig;
 use crate::db::Db;
 use crate::secret::Secret;
 use sqlx::Connection;
@@ -46,7 +46,7 @@ impl TestDatabase {
     }
 
     /// Points `config` at this database.
-    pub fn configure(&self, config: &mut Config) {
+    pub fn configure(&self, config: &mut StorageConfig) {
         config.database_url = Some(Secret::new(self.url.clone()));
     }
 }
@@ -64,9 +64,9 @@ impl MigratedDb {
     pub async fn fresh() -> MigratedDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let pg = TestDatabase::from_env().await;
-        let mut config = Config {
+        let mut config = StorageConfig {
             data_dir: dir.path().to_owned(),
-            ..Config::default()
+            ..StorageConfig::default()
         };
         if let Some(pg) = &pg {
             pg.configure(&mut config);

@@ -4,16 +4,17 @@
 
 use chrono::{DateTime, Utc};
 use platform::audit::{AuditRecord, Outcome};
-use platform::{Config, Db, outbox};
+use platform::config::StorageConfig;
+use platform::{Db, outbox};
 use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
 
 async fn sqlite() -> (Db, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = Config {
+    let config = StorageConfig {
         data_dir: dir.path().to_owned(),
-        ..Config::default()
+        ..StorageConfig::default()
     };
     let db = platform::db::connect(&config).await.expect("database opens");
     db.migrate().await.expect("migrations apply");
@@ -195,9 +196,9 @@ async fn a_unit_of_work_that_leaves_its_transaction_open_does_not_hand_it_to_the
 #[tokio::test]
 async fn close_writes_what_is_queued_checkpoints_the_wal_and_stops_the_writers() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = Config {
+    let config = StorageConfig {
         data_dir: dir.path().to_owned(),
-        ..Config::default()
+        ..StorageConfig::default()
     };
     let db = platform::db::connect(&config).await.expect("database opens");
     db.migrate().await.expect("migrations apply");

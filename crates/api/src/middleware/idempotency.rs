@@ -163,7 +163,7 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
     };
     let mut request = Request::from_parts(parts, Body::from(body));
     let mut next = next;
-    let deadline = Instant::now() + wait_budget(state.config.request_timeout_secs);
+    let deadline = Instant::now() + wait_budget(state.config.server.request_timeout_secs);
     // A waiter polls with reads and tries to claim again only once the key is free: on SQLite every claim attempt
     // takes the write lock, which the request it waits for needs.
     let mut free = true;
@@ -238,7 +238,7 @@ async fn claim_and_run(state: AppState, claim: Claim, request: Request, next: Ne
             request_hash: &claim.hash,
             operation: operation.id,
             now,
-            lease_until: now + lease(state.config.request_timeout_secs),
+            lease_until: now + lease(state.config.server.request_timeout_secs),
             expires_at: now + chrono::Duration::hours(KEEP_HOURS),
         };
         if store::claim(&state.db, &new).await? {
@@ -260,7 +260,7 @@ async fn take_over_and_run(
 ) -> Result<Attempt, ApiError> {
     let attempt = async move {
         let now = state.clock.now();
-        let lease_until = now + lease(state.config.request_timeout_secs);
+        let lease_until = now + lease(state.config.server.request_timeout_secs);
         if store::take_over(&state.db, claim.user, &claim.key, &claim.hash, now, lease_until).await? {
             tracing::warn!(operation = %operation.id, "running an abandoned idempotency claim again under its operation");
             Ok(Attempt::Ran(execute(state, claim, operation, request, next).await))

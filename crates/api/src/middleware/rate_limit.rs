@@ -3,10 +3,10 @@
 //!
 //! | class | routes | keyed by | quota |
 //! |---|---|---|---|
-//! | login | `POST /v1/auth/login` | client IP (and the email, in the handler) | `rate_limit_login` |
-//! | auth | register, refresh, 2FA verify | client IP | `rate_limit_auth` |
-//! | user | any other request with a valid access token | user id | `rate_limit_basic` / `rate_limit_pro` by tier |
-//! | public | any other request | client IP | `rate_limit_public` |
+//! | login | `POST /v1/auth/login` | client IP (and the email, in the handler) | `rate_limits.login` |
+//! | auth | register, refresh, 2FA verify | client IP | `rate_limits.auth` |
+//! | user | any other request with a valid access token | user id | `rate_limits.basic` / `rate_limits.pro` by tier |
+//! | public | any other request | client IP | `rate_limits.public` |
 //!
 //! The user and tier come from the access token's signature and claims alone: no database read before the
 //! limiter has spoken. A token that does not verify is limited as public traffic (and refused by the handler).
@@ -81,33 +81,34 @@ impl RateLimits {
         clock: Arc<dyn Clock>,
         tokens: AccessTokens,
     ) -> Result<RateLimits, RateLimitSetupError> {
-        if !config.rate_limits_enabled {
+        if !config.rate_limits.enabled {
             return Ok(RateLimits { inner: None });
         }
-        let period_ms = config.rate_limit_window_secs.saturating_mul(1000);
+        let period_ms = config.rate_limits.window_secs.saturating_mul(1000);
         let quota = |key: &'static str, limit: u32| Quota::new(limit, period_ms).ok_or(RateLimitSetupError::Quota(key));
         let quotas = Quotas {
-            basic: quota("rate_limit_basic", config.rate_limit_basic)?,
-            pro: quota("rate_limit_pro", config.rate_limit_pro)?,
-            login: quota("rate_limit_login", config.rate_limit_login)?,
-            auth: quota("rate_limit_auth", config.rate_limit_auth)?,
-            public: quota("rate_limit_public", config.rate_limit_public)?,
-            global: quota("rate_limit_global", config.rate_limit_global)?,
+            basic: quota("rate_limits.basic", config.rate_limits.basic)?,
+            pro: quota("rate_limits.pro", config.rate_limits.pro)?,
+            login: quota("rate_limits.login", config.rate_limits.login)?,
+            auth: quota("rate_limits.auth", config.rate_limits.auth)?,
+            public: quota("rate_limits.public", config.rate_limits.public)?,
+            global: quota("rate_limits.global", config.rate_limits.global)?,
         };
-        let limiter = match &config.redis_url {
+        let limiter = match &config.storage.redis_url {
             Some(url) => {
                 let redis = RedisBuckets::new(
                     url.expose(),
-                    &config.rate_limit_redis_prefix,
-                    Duration::from_millis(config.rate_limit_redis_timeout_ms),
+                    &config.rate_limits.redis_prefix,
+                    Duration::from_millis(config.rate_limits.redis_timeout_ms),
                 )?;
-                RateLimiter::shared(clock.clone(), config.rate_limit_max_keys, redis)
+                RateLimiter::shared(clock.clone(), config.rate_limits.max_keys, redis)
             }
-            None => RateLimiter::in_process(clock.clone(), config.rate_limit_max_keys),
+            None => RateLimiter::in_process(clock.clone(), config.rate_limits.max_keys),
         };
         // Validation already parsed these; an entry that does not parse is simply not trusted.
         let trusted_proxies = config
-            .rate_limit_trusted_proxies
+            .rate_limits
+            .trusted_proxies
             .iter()
             .filter_map(|p| p.parse().ok())
             .collect();

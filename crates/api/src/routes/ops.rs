@@ -78,11 +78,11 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
         writable: storage.writable,
     };
     checks.insert("database", storage.problem.map_or(Ok(()), Err));
-    if let Some(url) = &state.config.redis_url {
+    if let Some(url) = &state.config.storage.redis_url {
         let result = platform::probe::redis(url.expose(), PROBE_DEADLINE).await;
         checks.insert("redis", result.map_err(|e| e.to_string()));
     }
-    if let Some(url) = &state.config.nats_url {
+    if let Some(url) = &state.config.storage.nats_url {
         let result = platform::probe::nats(url.expose(), PROBE_DEADLINE).await;
         checks.insert("nats", result.map_err(|e| e.to_string()));
     }
@@ -116,7 +116,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
         (status = 401, description = "`metrics_token` is configured and the request lacks it (code 2001)", body = ErrorEnvelope),
     ))]
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    crate::metrics_access::check(state.config.metrics_token.as_ref(), &headers)?;
+    crate::metrics_access::check(state.config.server.metrics_token.as_ref(), &headers)?;
     let pool = state.db.pool_stats();
     let backend = state.db.backend().name();
     metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "open").set(f64::from(pool.size));

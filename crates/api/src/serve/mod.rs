@@ -47,10 +47,10 @@ impl ServeLimits {
     pub fn from_config(config: &Config) -> ServeLimits {
         ServeLimits {
             timeouts: Timeouts {
-                header_read: Duration::from_secs(config.header_read_timeout_secs),
-                idle: Duration::from_secs(config.idle_timeout_secs),
+                header_read: Duration::from_secs(config.server.header_read_timeout_secs),
+                idle: Duration::from_secs(config.server.idle_timeout_secs),
             },
-            max_connections: config.max_connections,
+            max_connections: config.server.max_connections,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::workers::Worker;
 use api::AppState;
-use ledger::Ledger;
+use ledger::{Ledger, LedgerConfig};
 use platform::outbox::Relay;
 use std::time::Duration;
 
@@ -13,10 +13,10 @@ const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
 const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Every job a server runs today. A later split into process roles chooses among these.
-pub(super) fn all(state: &AppState) -> Vec<Worker> {
+pub(super) fn all(state: &AppState, ledger: &LedgerConfig) -> Vec<Worker> {
     vec![
         outbox_relay(state),
-        hold_expiry(state.ledger.clone(), state.config.hold_expiry_interval_secs),
+        hold_expiry(state.ledger.clone(), ledger.hold_expiry_interval_secs),
         idempotency_purge(state.clone()),
         session_revocations(state),
         metrics_upkeep(),
@@ -24,10 +24,10 @@ pub(super) fn all(state: &AppState) -> Vec<Worker> {
 }
 
 /// Publishes committed outbox events to the bus: after each commit that wrote events, and every
-/// `outbox_poll_interval_ms` for those written by other processes; pending events go out before it stops.
+/// `outbox.poll_interval_ms` for those written by other processes; pending events go out before it stops.
 fn outbox_relay(state: &AppState) -> Worker {
     let relay = Relay::new(state.db.clone(), state.bus.clone(), state.clock.clone());
-    let interval = Duration::from_millis(state.config.outbox_poll_interval_ms);
+    let interval = Duration::from_millis(state.config.outbox.poll_interval_ms);
     Worker::new("outbox-relay", move |stop| relay.run(interval, stop))
 }
 

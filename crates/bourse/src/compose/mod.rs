@@ -5,6 +5,7 @@
 mod jobs;
 mod services;
 
+use crate::Settings;
 use crate::workers::{Worker, Workers};
 use api::{AppState, HttpServer};
 use axum::Router;
@@ -48,7 +49,7 @@ impl Default for BuildOptions {
 
 /// Opens the configured database and applies pending migrations; what `bourse migrate` does.
 pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
-    let db = platform::db::connect(config).await?;
+    let db = platform::db::connect(&config.storage).await?;
     db.migrate().await?;
     Ok(db)
 }
@@ -63,15 +64,15 @@ pub struct Server {
 
 impl Server {
     /// Opens storage, applies migrations, loads keys, builds the services, binds the listener.
-    pub async fn build(config: Config) -> Result<Server, StartupError> {
-        Self::build_with(config, BuildOptions::default()).await
+    pub async fn build(settings: Settings) -> Result<Server, StartupError> {
+        Self::build_with(settings, BuildOptions::default()).await
     }
 
     /// [`build`](Self::build) with a chosen clock and extra routes; for tests.
-    pub async fn build_with(config: Config, options: BuildOptions) -> Result<Server, StartupError> {
+    pub async fn build_with(settings: Settings, options: BuildOptions) -> Result<Server, StartupError> {
         let BuildOptions { extra_routes, clock } = options;
-        let keys = Keys::load_or_generate(&config)?;
-        let db = open_database(&config).await?;
+        let keys = Keys::load_or_generate(&settings.platform.storage.data_dir, &settings.platform.secrets)?;
+        let db = open_database(&settings.platform).await?;
         let released = api::idempotency::end_leases_at_start(&db, clock.now()).await?;
         if released > 0 {
             tracing::warn!(
@@ -80,16 +81,17 @@ impl Server {
             );
         }
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
-        let services = services::build(config, keys, db, bus, clock).await?;
+        let workers_settings = settings.ledger.clone();
+        let services = services::build(settings, keys, db, bus, clock).await?;
         let state = AppState::new(services);
-        let workers = jobs::all(&state);
+        let workers = jobs::all(&state, &workers_settings);
         let http = HttpServer::bind(state.clone(), extra_routes).await?;
         Ok(Server { http, state, workers })
     }
 
     /// The address actually bound (port 0 in the configuration becomes a real port here).
     pub fn local_addr(&self) -> SocketAddr {
-        self.http.local_addr().unwrap_or(self.state.config.listen)
+        self.http.local_addr().unwrap_or(self.state.config.server.listen)
     }
 
     pub fn state(&self) -> &AppState {

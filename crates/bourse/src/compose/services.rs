@@ -1,6 +1,7 @@
 //! Each context's services, built once from the configuration and shared by the HTTP handlers and the workers.
 
 use super::StartupError;
+use crate::Settings;
 use api::RateLimits;
 use api::state::Services;
 use chrono::Duration as TimeSpan;
@@ -27,18 +28,24 @@ fn seconds(secs: u64) -> TimeSpan {
 }
 
 pub(super) async fn build(
-    config: Config,
+    settings: Settings,
     keys: Keys,
     db: Db,
     bus: Arc<dyn EventBus>,
     clock: Arc<dyn Clock>,
 ) -> Result<Services, StartupError> {
+    let Settings {
+        platform: config,
+        identity,
+        ledger: _,
+        funding,
+    } = settings;
     let assets = AssetCatalogue::new(db.clone());
-    api::check_withdrawal_limits(&config, &assets)
+    api::check_withdrawal_limits(&funding, &assets)
         .await
         .map_err(StartupError::WithdrawalLimits)?;
-    let hasher = PasswordHasher::from_config(&config)?;
-    let access_tokens = AccessTokens::new(keys.jwt_secret.expose(), config.access_token_ttl_secs);
+    let hasher = PasswordHasher::from_config(&identity)?;
+    let access_tokens = AccessTokens::new(keys.jwt_secret.expose(), identity.access_token_ttl_secs);
     let rate_limits = RateLimits::from_config(&config, clock.clone(), access_tokens.clone())?;
     // One view of live sessions for every service that can end one.
     let session_view = SessionView::new();
@@ -51,10 +58,10 @@ pub(super) async fn build(
     let policy = SessionPolicy {
         tokens: access_tokens,
         lockout: LockoutPolicy {
-            max_failures: config.login_max_failures,
-            window: seconds(config.login_lockout_secs),
+            max_failures: identity.login_max_failures,
+            window: seconds(identity.login_lockout_secs),
         },
-        refresh_ttl: seconds(config.refresh_token_ttl_secs),
+        refresh_ttl: seconds(identity.refresh_token_ttl_secs),
     };
     let sessions = Sessions::new(db.clone(), clock.clone(), hasher.clone(), policy, two_factor.clone())
         .with_session_view(session_view.clone());
@@ -62,12 +69,13 @@ pub(super) async fn build(
         db.clone(),
         clock.clone(),
         SecretBox::new(keys.data_encryption_key.expose()),
-        seconds(config.api_key_window_secs),
+        seconds(identity.api_key_window_secs),
         replay_guard(&config)?,
         two_factor.clone(),
     );
     Ok(Services {
         config: Arc::new(config),
+        funding_config: Arc::new(funding),
         assets,
         ledger: Ledger::new(db.clone(), clock.clone()),
         accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view.clone()),
@@ -87,9 +95,9 @@ pub(super) async fn build(
 /// Where accepted API-key signatures are remembered: Redis when configured, so a request accepted by one node is
 /// refused by every other; in process otherwise.
 fn replay_guard(config: &Config) -> Result<ReplayGuard, StartupError> {
-    match &config.redis_url {
+    match &config.storage.redis_url {
         Some(url) => {
-            let timeout = Duration::from_millis(config.rate_limit_redis_timeout_ms);
+            let timeout = Duration::from_millis(config.rate_limits.redis_timeout_ms);
             let tokens = RedisTokens::new(url.expose(), REDIS_REPLAY_PREFIX, timeout)
                 .map_err(|e| StartupError::Replay(e.to_string()))?;
             Ok(ReplayGuard::Redis(tokens))

@@ -3,17 +3,18 @@
 
 use crate::helpers::{TEST_PASSWORD, TestApp, envelope, expect_error};
 use crate::two_factor::{enable_two_factor, login_with_two_factor, spawn_on_manual_clock};
+use identity::IdentityConfig;
 use identity::{PasswordHasher, Permission, Role, Staff};
-use platform::{Config, ManualClock};
+use platform::ManualClock;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// An admin made the way `bourse admin create-admin` makes one, logged in with 2FA on; their access token.
 pub(crate) async fn admin_token(app: &TestApp, clock: &Arc<ManualClock>, email: &str) -> String {
-    let config = Config {
+    let config = IdentityConfig {
         argon2_memory_kib: 8 * 1024,
         argon2_iterations: 1,
-        ..Config::default()
+        ..IdentityConfig::default()
     };
     let staff = Staff::new(
         app.db.clone(),

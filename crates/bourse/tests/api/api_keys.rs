@@ -206,7 +206,7 @@ async fn the_timestamp_must_be_within_the_window() {
 async fn the_window_is_configurable() {
     let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid time");
     let (_clock, options) = fixed_clock_app_options(start);
-    let app = spawn_with_options(Storage::fresh().await, |c| c.api_key_window_secs = 30, options).await;
+    let app = spawn_with_options(Storage::fresh().await, |c| c.identity.api_key_window_secs = 30, options).await;
     let token = signed_up_token(&app, "wide-window@example.com").await;
     let (key, _) = create_api_key(&app, &token, json!({"label": "w", "scopes": ["read"]})).await;
     let now = start.timestamp_millis();
@@ -521,7 +521,12 @@ async fn bad_inputs_name_the_field() {
 
 #[tokio::test]
 async fn a_user_holds_at_most_twenty_live_keys_and_lists_them_in_pages() {
-    let app = spawn_with(Storage::fresh().await, |c| c.rate_limits_enabled = false, Router::new()).await;
+    let app = spawn_with(
+        Storage::fresh().await,
+        |c| c.platform.rate_limits.enabled = false,
+        Router::new(),
+    )
+    .await;
     let token = signed_up_token(&app, "many-keys@example.com").await;
     let mut ids = Vec::new();
     for i in 0..20 {

@@ -282,7 +282,7 @@ async fn repeated_failures_lock_logins_until_the_window_passes() {
         clock: clock.clone(),
         ..BuildOptions::default()
     };
-    let app = spawn_with_options(Storage::fresh().await, |c| c.login_max_failures = 3, options).await;
+    let app = spawn_with_options(Storage::fresh().await, |c| c.identity.login_max_failures = 3, options).await;
     app.signed_up("jo@example.com").await;
     let wrong = json!({"email": "jo@example.com", "password": "wrong-password-123"});
     for _ in 0..3 {
@@ -305,9 +305,9 @@ async fn repeated_failures_lock_logins_until_the_window_passes() {
 #[tokio::test]
 async fn simultaneous_wrong_passwords_are_checked_no_more_often_than_the_lockout_allows() {
     // A queue long enough that no attempt is refused for want of a hashing turn: only the lockout may refuse.
-    let adjust = |c: &mut platform::Config| {
-        c.password_hash_queue = 100;
-        c.password_hash_wait_ms = 30_000;
+    let adjust = |c: &mut bourse::Settings| {
+        c.identity.password_hash_queue = 100;
+        c.identity.password_hash_wait_ms = 30_000;
     };
     let app = spawn_with(Storage::fresh().await, adjust, axum::Router::new()).await;
     app.signed_up("rae@example.com").await;
@@ -328,12 +328,12 @@ async fn simultaneous_wrong_passwords_are_checked_no_more_often_than_the_lockout
 
 #[tokio::test]
 async fn a_burst_of_logins_never_runs_more_hashes_at_once_than_the_bound() {
-    let adjust = |c: &mut platform::Config| {
-        c.password_hash_concurrency = Some(2);
-        c.password_hash_queue = 4;
-        c.password_hash_wait_ms = 50;
+    let adjust = |c: &mut bourse::Settings| {
+        c.identity.password_hash_concurrency = Some(2);
+        c.identity.password_hash_queue = 4;
+        c.identity.password_hash_wait_ms = 50;
         // Every attempt below fails from one address: only the hashing bound is under test.
-        c.login_max_failures = 1000;
+        c.identity.login_max_failures = 1000;
     };
     let app = spawn_with(Storage::fresh().await, adjust, axum::Router::new()).await;
     let bodies = (0..200)

@@ -26,7 +26,7 @@ async fn echo(ApiJson(payment): ApiJson<Payment>) -> axum::Json<api::envelope::E
     }))
 }
 
-async fn spawn_echo(adjust: impl FnOnce(&mut platform::Config)) -> crate::helpers::TestApp {
+async fn spawn_echo(adjust: impl FnOnce(&mut bourse::Settings)) -> crate::helpers::TestApp {
     let routes: Router<AppState> = Router::new().route("/v1/test/payments", post(echo));
     spawn_with(Storage::fresh().await, adjust, routes).await
 }
@@ -100,7 +100,7 @@ async fn a_body_that_is_not_json_is_unsupported_media_type() {
 
 #[tokio::test]
 async fn an_oversized_body_is_refused_with_413() {
-    let app = spawn_echo(|config| config.body_limit_bytes = 4096).await;
+    let app = spawn_echo(|config| config.platform.server.body_limit_bytes = 4096).await;
     let memo = "x".repeat(5000);
     let body = serde_json::to_vec(&json!({"asset": "BTC", "amount": "1", "memo": memo})).unwrap();
     expect_error(

@@ -3,7 +3,7 @@
 
 use crate::helpers::{Storage, TestApp, spawn_with};
 use axum::Router;
-use platform::Config;
+use bourse::Settings;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -13,12 +13,12 @@ const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: bourse\r\n\r\n";
 /// Far beyond any wait in these tests, so that only the setting under test closes anything.
 const LONG_SECS: u64 = 300;
 
-async fn spawn(adjust: impl FnOnce(&mut Config)) -> TestApp {
+async fn spawn(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_with(
         Storage::fresh().await,
         |config| {
-            config.header_read_timeout_secs = LONG_SECS;
-            config.idle_timeout_secs = LONG_SECS;
+            config.platform.server.header_read_timeout_secs = LONG_SECS;
+            config.platform.server.idle_timeout_secs = LONG_SECS;
             adjust(config);
         },
         Router::new(),
@@ -70,7 +70,7 @@ async fn closed_after(stream: &mut TcpStream, started: Instant) -> Duration {
 
 #[tokio::test]
 async fn a_client_that_stalls_in_its_headers_is_disconnected() {
-    let app = spawn(|c| c.header_read_timeout_secs = 1).await;
+    let app = spawn(|c| c.platform.server.header_read_timeout_secs = 1).await;
     let mut stalled = TcpStream::connect(app.addr).await.unwrap();
     let started = Instant::now();
     stalled.write_all(b"GET /healthz HT").await.unwrap();
@@ -88,8 +88,8 @@ async fn a_client_that_stalls_in_its_headers_is_disconnected() {
 #[tokio::test]
 async fn a_keep_alive_connection_outlives_the_header_timeout_and_closes_after_the_idle_timeout() {
     let app = spawn(|c| {
-        c.header_read_timeout_secs = 1;
-        c.idle_timeout_secs = 3;
+        c.platform.server.header_read_timeout_secs = 1;
+        c.platform.server.idle_timeout_secs = 3;
     })
     .await;
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
@@ -114,7 +114,7 @@ async fn a_keep_alive_connection_outlives_the_header_timeout_and_closes_after_th
 
 #[tokio::test]
 async fn connections_past_the_limit_wait_until_one_closes() {
-    let app = spawn(|c| c.max_connections = 2).await;
+    let app = spawn(|c| c.platform.server.max_connections = 2).await;
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut stream = TcpStream::connect(app.addr).await.unwrap();

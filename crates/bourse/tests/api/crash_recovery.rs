@@ -16,7 +16,7 @@ async fn spawn_on(storage: Storage, clock: &Arc<ManualClock>) -> TestApp {
         clock: clock.clone(),
         ..BuildOptions::default()
     };
-    spawn_with_options(storage, |c| c.rate_limits_enabled = false, options).await
+    spawn_with_options(storage, |c| c.platform.rate_limits.enabled = false, options).await
 }
 
 async fn send(app: &TestApp, token: &str, key: &str) -> reqwest::Response {

@@ -27,8 +27,8 @@ async fn spawn() -> (TestApp, String, String) {
     let app = spawn_with_options(
         Storage::fresh().await,
         |c| {
-            c.rate_limits_enabled = false;
-            c.deposit_providers = vec![
+            c.platform.rate_limits.enabled = false;
+            c.funding.deposit_providers = vec![
                 DepositProvider {
                     name: PROVIDER.to_owned(),
                     secret: Secret::new(SECRET.to_owned()),

@@ -24,8 +24,8 @@ async fn spawn_with_slow_poll() -> (TestApp, String) {
     let app = spawn_with_options(
         Storage::fresh().await,
         |c| {
-            c.rate_limits_enabled = false;
-            c.outbox_poll_interval_ms = 60_000;
+            c.platform.rate_limits.enabled = false;
+            c.platform.outbox.poll_interval_ms = 60_000;
         },
         options,
     )

@@ -6,9 +6,11 @@
 
 use api::AppState;
 use axum::Router;
-use bourse::{BuildOptions, Server};
+use bourse::{BuildOptions, Server, Settings};
+use identity::IdentityConfig;
+use platform::config::{RateLimitsConfig, StorageConfig};
 use platform::test_support::TestDatabase;
-use platform::{Config, Db, EventBus, Secret};
+use platform::{Db, EventBus, Secret};
 use reqwest::{Client, Response};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -60,17 +62,34 @@ impl Storage {
     }
 }
 
-/// The configuration a test server runs with; tests may adjust it in [`spawn_with`].
-pub fn test_config(storage: &Storage) -> Config {
-    Config {
-        listen: "127.0.0.1:0".parse().expect("literal address"),
+/// The settings a test server runs with; tests may adjust them in [`spawn_with`].
+pub fn test_config(storage: &Storage) -> Settings {
+    let mut settings = Settings::default();
+    let platform = &mut settings.platform;
+    platform.server.listen = "127.0.0.1:0".parse().expect("literal address");
+    platform.server.shutdown_grace_secs = 5;
+    platform.storage = StorageConfig {
         data_dir: storage.dir.path().to_owned(),
         database_url: storage.postgres.as_ref().map(|pg| Secret::new(pg.url.clone())),
         redis_url: env_url("BOURSE_TEST_REDIS_URL"),
         nats_url: env_url("BOURSE_TEST_NATS_URL"),
         db_max_connections: 8,
-        outbox_poll_interval_ms: 20,
-        shutdown_grace_secs: 5,
+        ..StorageConfig::default()
+    };
+    platform.outbox.poll_interval_ms = 20;
+    // Suites send many requests from one IP: generous limits here, tight ones only in rate_limits.rs. A prefix
+    // per server keeps servers sharing the test Redis out of each other's buckets.
+    platform.rate_limits = RateLimitsConfig {
+        basic: 100_000,
+        pro: 100_000,
+        login: 100_000,
+        auth: 100_000,
+        public: 100_000,
+        global: 1_000_000,
+        redis_prefix: format!("bourse-test:{}", uuid::Uuid::new_v4()),
+        ..RateLimitsConfig::default()
+    };
+    settings.identity = IdentityConfig {
         // The cheapest argon2id the configuration allows: tests hash many passwords.
         argon2_memory_kib: 8 * 1024,
         argon2_iterations: 1,
@@ -78,17 +97,9 @@ pub fn test_config(storage: &Storage) -> Config {
         // about the bound should never be refused one. The bound's own test sets tight values.
         password_hash_queue: 10_000,
         password_hash_wait_ms: 30_000,
-        // Suites send many requests from one IP: generous limits here, tight ones only in rate_limits.rs. A
-        // prefix per server keeps servers sharing the test Redis out of each other's buckets.
-        rate_limit_basic: 100_000,
-        rate_limit_pro: 100_000,
-        rate_limit_login: 100_000,
-        rate_limit_auth: 100_000,
-        rate_limit_public: 100_000,
-        rate_limit_global: 1_000_000,
-        rate_limit_redis_prefix: format!("bourse-test:{}", uuid::Uuid::new_v4()),
-        ..Config::default()
-    }
+        ..IdentityConfig::default()
+    };
+    settings
 }
 
 fn env_url(name: &str) -> Option<Secret<String>> {
@@ -99,7 +110,7 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(Storage::fresh().await, |_| {}, Router::new()).await
 }
 
-pub async fn spawn_with(storage: Storage, adjust: impl FnOnce(&mut Config), extra: Router<AppState>) -> TestApp {
+pub async fn spawn_with(storage: Storage, adjust: impl FnOnce(&mut Settings), extra: Router<AppState>) -> TestApp {
     let options = BuildOptions {
         extra_routes: extra,
         ..BuildOptions::default()
@@ -107,10 +118,14 @@ pub async fn spawn_with(storage: Storage, adjust: impl FnOnce(&mut Config), extr
     spawn_with_options(storage, adjust, options).await
 }
 
-pub async fn spawn_with_options(storage: Storage, adjust: impl FnOnce(&mut Config), options: BuildOptions) -> TestApp {
+pub async fn spawn_with_options(
+    storage: Storage,
+    adjust: impl FnOnce(&mut Settings),
+    options: BuildOptions,
+) -> TestApp {
     let mut config = test_config(&storage);
     adjust(&mut config);
-    let data_dir = config.data_dir.clone();
+    let data_dir = config.platform.storage.data_dir.clone();
     let app = Server::build_with(config, options).await.expect("application starts");
     let addr = app.local_addr();
     let db = app.state().db.clone();

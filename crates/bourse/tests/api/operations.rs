@@ -37,7 +37,7 @@ async fn readyz_reports_an_unreachable_dependency() {
     drop(closed);
     let app = spawn_with(
         Storage::fresh().await,
-        |c| c.redis_url = Some(Secret::new(format!("redis://127.0.0.1:{port}"))),
+        |c| c.platform.storage.redis_url = Some(Secret::new(format!("redis://127.0.0.1:{port}"))),
         Router::new(),
     )
     .await;
@@ -72,7 +72,7 @@ async fn metrics_need_the_token_once_one_is_configured() {
     let token = "scrape-0123456789abcdef0123456789abcdef";
     let app = spawn_with(
         Storage::fresh().await,
-        |c| c.metrics_token = Some(Secret::new(token.to_owned())),
+        |c| c.platform.server.metrics_token = Some(Secret::new(token.to_owned())),
         Router::new(),
     )
     .await;

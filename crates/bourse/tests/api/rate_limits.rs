@@ -3,14 +3,15 @@
 
 use crate::helpers::{Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_with_options};
 use bourse::BuildOptions;
+use bourse::Settings;
 use chrono::{Duration, Utc};
-use platform::{Config, ManualClock, Secret, on_db};
+use platform::{ManualClock, Secret, on_db};
 use reqwest::Response;
 use serde_json::json;
 use std::sync::Arc;
 
 /// Every limit generous except those `tight` sets, on a clock the test moves.
-async fn spawn_limited(tight: impl FnOnce(&mut Config)) -> (TestApp, Arc<ManualClock>) {
+async fn spawn_limited(tight: impl FnOnce(&mut Settings)) -> (TestApp, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let options = BuildOptions {
         clock: clock.clone(),
@@ -55,7 +56,7 @@ async fn set_tier(app: &TestApp, email: &str, tier: &str) {
 
 #[tokio::test]
 async fn limited_routes_send_the_headers_and_operational_routes_are_never_limited() {
-    let (app, _) = spawn_limited(|c| c.rate_limit_public = 3).await;
+    let (app, _) = spawn_limited(|c| c.platform.rate_limits.public = 3).await;
     let response = app.get("/v1/assets").await;
     assert_eq!(response.status(), 200);
     assert_eq!(limit_headers(&response), (Some(3), Some(2)));
@@ -78,7 +79,7 @@ async fn limited_routes_send_the_headers_and_operational_routes_are_never_limite
 
 #[tokio::test]
 async fn the_request_over_the_limit_gets_429_with_retry_after_in_the_envelope() {
-    let (app, _) = spawn_limited(|c| c.rate_limit_public = 3).await;
+    let (app, _) = spawn_limited(|c| c.platform.rate_limits.public = 3).await;
     for remaining in [2, 1, 0] {
         let response = app.get("/v1/assets").await;
         assert_eq!(response.status(), 200);
@@ -92,7 +93,7 @@ async fn the_request_over_the_limit_gets_429_with_retry_after_in_the_envelope() 
 
 #[tokio::test]
 async fn forwarded_for_does_not_buy_a_new_bucket_without_a_trusted_proxy() {
-    let (app, _) = spawn_limited(|c| c.rate_limit_public = 2).await;
+    let (app, _) = spawn_limited(|c| c.platform.rate_limits.public = 2).await;
     for i in 0..2 {
         let response = app
             .client
@@ -116,8 +117,8 @@ async fn forwarded_for_does_not_buy_a_new_bucket_without_a_trusted_proxy() {
 #[tokio::test]
 async fn basic_and_pro_users_get_their_tier_limits() {
     let (app, _) = spawn_limited(|c| {
-        c.rate_limit_basic = 3;
-        c.rate_limit_pro = 5;
+        c.platform.rate_limits.basic = 3;
+        c.platform.rate_limits.pro = 5;
     })
     .await;
     let basic = app.signed_up("basic@example.com").await["access_token"]
@@ -148,7 +149,7 @@ async fn basic_and_pro_users_get_their_tier_limits() {
 
 #[tokio::test]
 async fn login_allows_five_a_minute_per_ip() {
-    let (app, _) = spawn_limited(|c| c.rate_limit_login = 5).await;
+    let (app, _) = spawn_limited(|c| c.platform.rate_limits.login = 5).await;
     for user in ["a", "b", "c"] {
         let body = json!({"email": format!("{user}@example.com"), "password": TEST_PASSWORD, "full_name": "U"});
         assert_eq!(app.post_json("/v1/auth/register", &body).await.status(), 201);
@@ -173,9 +174,9 @@ async fn login_allows_five_a_minute_per_ip() {
 #[tokio::test]
 async fn login_allows_five_a_minute_per_email_whatever_the_ip() {
     let (app, _) = spawn_limited(|c| {
-        c.rate_limit_login = 5;
+        c.platform.rate_limits.login = 5;
         // The test client is the trusted proxy, so each request can come from its own client address.
-        c.rate_limit_trusted_proxies = vec!["127.0.0.1".to_owned()];
+        c.platform.rate_limits.trusted_proxies = vec!["127.0.0.1".to_owned()];
     })
     .await;
     for user in ["target", "other"] {
@@ -200,7 +201,7 @@ async fn login_allows_five_a_minute_per_email_whatever_the_ip() {
 
 #[tokio::test]
 async fn buckets_refill_as_the_clock_moves() {
-    let (app, clock) = spawn_limited(|c| c.rate_limit_public = 2).await;
+    let (app, clock) = spawn_limited(|c| c.platform.rate_limits.public = 2).await;
     assert_eq!(app.get("/v1/assets").await.status(), 200);
     assert_eq!(app.get("/v1/assets").await.status(), 200);
     assert_eq!(expect_limited(app.get("/v1/assets").await, 2).await, 30);
@@ -217,7 +218,7 @@ async fn buckets_refill_as_the_clock_moves() {
 
 #[tokio::test]
 async fn the_global_limit_caps_all_traffic() {
-    let (app, _) = spawn_limited(|c| c.rate_limit_global = 4).await;
+    let (app, _) = spawn_limited(|c| c.platform.rate_limits.global = 4).await;
     for _ in 0..4 {
         assert_eq!(app.get("/v1/assets").await.status(), 200);
     }
@@ -231,8 +232,8 @@ async fn an_unreachable_redis_falls_back_to_per_process_limits() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let (app, _) = spawn_limited(|c| {
-        c.redis_url = Some(Secret::new(format!("redis://127.0.0.1:{port}")));
-        c.rate_limit_public = 2;
+        c.platform.storage.redis_url = Some(Secret::new(format!("redis://127.0.0.1:{port}")));
+        c.platform.rate_limits.public = 2;
     })
     .await;
     assert_eq!(app.get("/v1/assets").await.status(), 200);
@@ -256,8 +257,8 @@ async fn the_redis_shared_limit_holds_across_two_instances() {
             spawn_with_options(
                 Storage::fresh().await,
                 move |c| {
-                    c.rate_limit_public = LIMIT;
-                    c.rate_limit_redis_prefix = prefix;
+                    c.platform.rate_limits.public = LIMIT;
+                    c.platform.rate_limits.redis_prefix = prefix;
                 },
                 options,
             )

@@ -71,7 +71,7 @@ async fn security_headers_are_set() {
         "no CORS unless configured"
     );
 
-    let app = spawn_with(Storage::fresh().await, |c| c.hsts = true, Router::new()).await;
+    let app = spawn_with(Storage::fresh().await, |c| c.platform.server.hsts = true, Router::new()).await;
     let response = app.get("/healthz").await;
     assert!(
         response.headers()["strict-transport-security"]
@@ -85,7 +85,7 @@ async fn security_headers_are_set() {
 async fn cors_follows_configuration() {
     let app = spawn_with(
         Storage::fresh().await,
-        |c| c.cors_allowed_origins = vec!["https://app.example.com".to_owned()],
+        |c| c.platform.server.cors_allowed_origins = vec!["https://app.example.com".to_owned()],
         Router::new(),
     )
     .await;
@@ -134,7 +134,12 @@ async fn a_slow_request_times_out_with_its_code() {
             "late"
         }),
     );
-    let app = spawn_with(Storage::fresh().await, |c| c.request_timeout_secs = 1, slow).await;
+    let app = spawn_with(
+        Storage::fresh().await,
+        |c| c.platform.server.request_timeout_secs = 1,
+        slow,
+    )
+    .await;
     let error = expect_error(app.get("/v1/test/slow").await, 408, 5040).await;
     assert_eq!(error["type"], "TIMEOUT");
 }

@@ -3,14 +3,15 @@
 
 use crate::helpers::{Storage, TEST_PASSWORD, TestApp, envelope, expect_error, spawn_with};
 use axum::Router;
-use platform::{Config, Secret};
+use bourse::Settings;
+use platform::Secret;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// Both nodes sign and seal with the same keys, as nodes of one deployment do.
-fn shared_keys(config: &mut Config) {
-    config.jwt_secret = Some(Secret::new("5a".repeat(32)));
-    config.data_encryption_key = Some(Secret::new("c3".repeat(32)));
+fn shared_keys(config: &mut Settings) {
+    config.platform.secrets.jwt_secret = Some(Secret::new("5a".repeat(32)));
+    config.platform.secrets.data_encryption_key = Some(Secret::new("c3".repeat(32)));
 }
 
 /// Several answered requests, so the session is held in memory before it is revoked.
@@ -60,7 +61,7 @@ async fn a_session_revoked_on_one_node_is_refused_on_another_within_the_bound() 
         Storage::local().await,
         |config| {
             shared_keys(config);
-            config.database_url = Some(Secret::new(url));
+            config.platform.storage.database_url = Some(Secret::new(url));
         },
         Router::new(),
     )

@@ -171,8 +171,8 @@ async fn with_postgresql_gone_requests_answer_503_and_recover_when_it_is_back() 
     let app = spawn_with(
         storage,
         |config| {
-            config.database_url = Some(Secret::new(relayed));
-            config.db_acquire_timeout_secs = 1;
+            config.platform.storage.database_url = Some(Secret::new(relayed));
+            config.platform.storage.db_acquire_timeout_secs = 1;
         },
         Router::new(),
     )

@@ -23,7 +23,12 @@ pub(crate) async fn spawn_with_admin_and_clock() -> (TestApp, Arc<ManualClock>, 
         clock: clock.clone(),
         ..BuildOptions::default()
     };
-    let app = spawn_with_options(Storage::fresh().await, |c| c.rate_limits_enabled = false, options).await;
+    let app = spawn_with_options(
+        Storage::fresh().await,
+        |c| c.platform.rate_limits.enabled = false,
+        options,
+    )
+    .await;
     let admin = admin_token(&app, &clock, "admin@example.com").await;
     (app, clock, admin)
 }

@@ -428,9 +428,10 @@ async fn rules_of_an_asset_added_after_start_up_follow_its_current_precision() {
     };
     // XTZ is not in the catalogue at start-up, so its rules cannot be checked then; they have more decimals than
     // the precision the asset is later added with.
-    let adjust = |c: &mut platform::Config| {
-        c.rate_limits_enabled = false;
-        c.withdrawal_limits
+    let adjust = |c: &mut bourse::Settings| {
+        c.platform.rate_limits.enabled = false;
+        c.funding
+            .withdrawal_limits
             .insert("XTZ".into(), limit("0.005", "0.0001", "2.999"));
     };
     let app = spawn_with_options(Storage::fresh().await, adjust, options).await;

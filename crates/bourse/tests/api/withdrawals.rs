@@ -32,10 +32,14 @@ pub(crate) async fn spawn() -> (TestApp, Arc<ManualClock>, String) {
         clock: clock.clone(),
         ..BuildOptions::default()
     };
-    let adjust = |c: &mut platform::Config| {
-        c.rate_limits_enabled = false;
-        c.withdrawal_limits.insert("BTC".into(), limit("0.001", "0.0005", "1"));
-        c.withdrawal_limits.insert("USD".into(), limit("10", "1", "500"));
+    let adjust = |c: &mut bourse::Settings| {
+        c.platform.rate_limits.enabled = false;
+        c.funding
+            .withdrawal_limits
+            .insert("BTC".into(), limit("0.001", "0.0005", "1"));
+        c.funding
+            .withdrawal_limits
+            .insert("USD".into(), limit("10", "1", "500"));
     };
     let app = spawn_with_options(Storage::fresh().await, adjust, options).await;
     let admin = admin_token(&app, &clock, "admin@example.com").await;

@@ -1,6 +1,6 @@
 use super::fault::FaultSwitch;
 use super::{Db, DbError, OutboxSignal, StorageCheckCache};
-use crate::config::Config;
+use crate::config::StorageConfig;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, PgConnection, SqliteConnection};
@@ -12,7 +12,7 @@ pub(super) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens the pool the configuration asks for: PostgreSQL when `database_url` is set, otherwise SQLite in the
 /// data directory (created if needed).
-pub async fn connect(config: &Config) -> Result<Db, DbError> {
+pub async fn connect(config: &StorageConfig) -> Result<Db, DbError> {
     let acquire_timeout = Duration::from_secs(config.db_acquire_timeout_secs);
     match &config.database_url {
         Some(url) => {

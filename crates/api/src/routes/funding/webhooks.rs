@@ -94,7 +94,7 @@ pub async fn deposit_notification(
         asset: asset.code,
         amount,
         confirmations: body.confirmations,
-        required_confirmations: state.config.required_confirmations(asset.code.as_str()),
+        required_confirmations: state.funding_config.required_confirmations(asset.code.as_str()),
     };
     let movement = Movement {
         actor: None,
@@ -123,7 +123,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<St
     };
     let name = header(PROVIDER_HEADER)?;
     let signature = header(SIGNATURE_HEADER)?;
-    let provider = state.config.deposit_provider(name).ok_or_else(refused)?;
+    let provider = state.funding_config.deposit_provider(name).ok_or_else(refused)?;
     if !hmac_sha256::verify_hex(provider.secret.expose().as_bytes(), &[body], signature) {
         return Err(refused());
     }

@@ -105,7 +105,7 @@ impl AllowListView {
         AllowListView {
             enabled: mode.enabled,
             disables_at: mode.disable_at,
-            cooldown_secs: state.config.withdrawal_destination_cooldown_secs,
+            cooldown_secs: state.funding_config.withdrawal_destination_cooldown_secs,
         }
     }
 }
@@ -122,7 +122,12 @@ pub struct DestinationsQuery {
 
 fn cooldown(state: &AppState) -> Duration {
     const MONTH_SECS: u64 = 30 * 24 * 3600;
-    Duration::seconds(state.config.withdrawal_destination_cooldown_secs.min(MONTH_SECS) as i64)
+    Duration::seconds(
+        state
+            .funding_config
+            .withdrawal_destination_cooldown_secs
+            .min(MONTH_SECS) as i64,
+    )
 }
 
 /// Binds a sealed saved destination to its row and owner.

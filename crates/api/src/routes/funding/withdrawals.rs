@@ -76,7 +76,7 @@ pub async fn create_withdrawal(
         return Ok((StatusCode::CREATED, ok(WithdrawalView::new(&done, &asset))));
     }
     let amount = amount_in(&body.amount, &asset)?;
-    let rules = rules_for(&state.config, &asset);
+    let rules = rules_for(&state.funding_config, &asset);
     if amount < rules.min {
         return Err(ApiError::invalid_field(
             "amount",

@@ -1,9 +1,50 @@
-//! The keys that govern money entering and leaving the platform: which providers may notify deposits, how many
-//! confirmations a deposit needs, and each asset's withdrawal minimum, fee and daily limit.
+//! `[funding]`: money entering and leaving the platform: which providers may notify deposits, how many
+//! confirmations a deposit needs, each asset's withdrawal minimum, fee and daily limit, and the destination
+//! cooldown.
 
-use super::{Config, ConfigError};
+use super::{ConfigError, Section};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FundingConfig {
+    /// Custody and payment providers that may notify deposits at `POST /v1/webhooks/deposits`, each with the
+    /// secret its notifications are signed with.
+    pub deposit_providers: Vec<DepositProvider>,
+    /// Confirmations a provider-notified deposit needs, per asset code, before it is credited as available;
+    /// an asset not listed needs 1.
+    pub deposit_confirmations: BTreeMap<String, u32>,
+    /// Per asset code: the minimum, the fee and the rolling 24 h limit of a user's withdrawals, as decimal
+    /// strings at the asset's precision (checked against it when the server starts). An asset not listed has no
+    /// minimum beyond its smallest unit, no fee and no daily limit.
+    pub withdrawal_limits: BTreeMap<String, WithdrawalLimit>,
+    /// Seconds before a newly saved withdrawal destination may be used, and before switching the allow-list mode
+    /// off takes effect.
+    pub withdrawal_destination_cooldown_secs: u64,
+}
+
+impl Default for FundingConfig {
+    fn default() -> Self {
+        FundingConfig {
+            deposit_providers: Vec::new(),
+            // Common custody practice: a few blocks for Bitcoin, more for Ethereum's probabilistic finality.
+            deposit_confirmations: BTreeMap::from([("BTC".to_owned(), 3), ("ETH".to_owned(), 12)]),
+            withdrawal_limits: BTreeMap::new(),
+            withdrawal_destination_cooldown_secs: 24 * 3600,
+        }
+    }
+}
+
+impl Section for FundingConfig {
+    const NAME: &'static str = "funding";
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_deposits()?;
+        self.validate_withdrawal_limits()
+    }
+}
 
 /// The withdrawal rules of one asset; amounts are plain decimal strings such as `"0.001"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,8 +69,8 @@ fn is_asset_code(key: &str) -> bool {
     (2..=10).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-impl Config {
-    pub(super) fn validate_deposits(&self) -> Result<(), ConfigError> {
+impl FundingConfig {
+    fn validate_deposits(&self) -> Result<(), ConfigError> {
         let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
         let mut names = std::collections::BTreeSet::new();
         for provider in &self.deposit_providers {
@@ -40,16 +81,16 @@ impl Config {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
             if !well_formed {
                 return invalid(
-                    "deposit_providers",
+                    "funding.deposit_providers",
                     format!("name {name:?} must be 1 to 64 of a-z, 0-9, - and _"),
                 );
             }
             if !names.insert(name.as_str()) {
-                return invalid("deposit_providers", format!("name {name:?} appears twice"));
+                return invalid("funding.deposit_providers", format!("name {name:?} appears twice"));
             }
             if provider.secret.expose().len() < 32 {
                 return invalid(
-                    "deposit_providers",
+                    "funding.deposit_providers",
                     format!("the secret of {name:?} must be at least 32 characters"),
                 );
             }
@@ -57,13 +98,13 @@ impl Config {
         for (asset, count) in &self.deposit_confirmations {
             if !is_asset_code(asset) {
                 return invalid(
-                    "deposit_confirmations",
+                    "funding.deposit_confirmations",
                     format!("key {asset:?} must be an asset code of 2 to 10 upper-case letters"),
                 );
             }
             if *count > 10_000 {
                 return invalid(
-                    "deposit_confirmations",
+                    "funding.deposit_confirmations",
                     format!("{asset} must need at most 10000 confirmations"),
                 );
             }
@@ -73,10 +114,10 @@ impl Config {
 
     /// Shape only: asset-code keys and plain non-negative decimals; the precision check needs the asset
     /// catalogue and runs when the server starts.
-    pub(super) fn validate_withdrawal_limits(&self) -> Result<(), ConfigError> {
+    fn validate_withdrawal_limits(&self) -> Result<(), ConfigError> {
         let invalid = |reason: String| {
             Err(ConfigError::Invalid {
-                key: "withdrawal_limits",
+                key: "funding.withdrawal_limits",
                 reason,
             })
         };
@@ -90,7 +131,7 @@ impl Config {
         // At least an hour: shorter would give a stolen session nearly immediate use of a new destination.
         if !(3600..=30 * 24 * 3600).contains(&self.withdrawal_destination_cooldown_secs) {
             return Err(ConfigError::Invalid {
-                key: "withdrawal_destination_cooldown_secs",
+                key: "funding.withdrawal_destination_cooldown_secs",
                 reason: "must be between 3600 and 2592000".to_owned(),
             });
         }
@@ -132,11 +173,11 @@ impl Config {
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
-    use crate::config::Overrides;
+    use crate::config::{Overrides, Sources};
     use figment::Jail;
 
-    fn load_in_jail() -> Result<Config, ConfigError> {
-        Config::load(None, &Overrides::default())
+    fn load_in_jail() -> Result<FundingConfig, ConfigError> {
+        Sources::load(None, &Overrides::default())?.section()
     }
 
     /// The message of the error loading fails with, empty when it loads.
@@ -149,7 +190,7 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file(
                 "bourse.toml",
-                "withdrawal_limits.BTC = { min = \"0.001\", fee = \"0.0005\", daily_limit = \"2\" }",
+                "[funding]\nwithdrawal_limits.BTC = { min = \"0.001\", fee = \"0.0005\", daily_limit = \"2\" }",
             )?;
             let config = load_in_jail().map_err(|e| e.to_string())?;
             let btc = config.withdrawal_limits.get("BTC").cloned();
@@ -158,14 +199,14 @@ mod tests {
                 Some(("0.001".into(), "0.0005".into(), "2".into()))
             );
             for toml in [
-                "withdrawal_limits.btc = { min = \"1\", fee = \"0\", daily_limit = \"2\" }",
-                "withdrawal_limits.BTC = { min = \"-1\", fee = \"0\", daily_limit = \"2\" }",
-                "withdrawal_limits.BTC = { min = \"1.\", fee = \"0\", daily_limit = \"2\" }",
-                "withdrawal_limits.BTC = { min = \"1\", fee = \"1e3\", daily_limit = \"2\" }",
+                "[funding]\nwithdrawal_limits.btc = { min = \"1\", fee = \"0\", daily_limit = \"2\" }",
+                "[funding]\nwithdrawal_limits.BTC = { min = \"-1\", fee = \"0\", daily_limit = \"2\" }",
+                "[funding]\nwithdrawal_limits.BTC = { min = \"1.\", fee = \"0\", daily_limit = \"2\" }",
+                "[funding]\nwithdrawal_limits.BTC = { min = \"1\", fee = \"1e3\", daily_limit = \"2\" }",
             ] {
                 jail.create_file("bourse.toml", toml)?;
                 let error = load_error_in_jail();
-                assert!(error.contains("`withdrawal_limits`"), "{toml}: {error}");
+                assert!(error.contains("`funding.withdrawal_limits`"), "{toml}: {error}");
             }
             Ok(())
         });
@@ -180,7 +221,7 @@ mod tests {
                     .withdrawal_destination_cooldown_secs,
                 86_400
             );
-            jail.create_file("bourse.toml", "withdrawal_destination_cooldown_secs = 7200")?;
+            jail.create_file("bourse.toml", "[funding]\nwithdrawal_destination_cooldown_secs = 7200")?;
             assert_eq!(
                 load_in_jail()
                     .map_err(|e| e.to_string())?
@@ -188,14 +229,14 @@ mod tests {
                 7200
             );
             for toml in [
-                "withdrawal_destination_cooldown_secs = 0",
-                "withdrawal_destination_cooldown_secs = 60",
-                "withdrawal_destination_cooldown_secs = 2592001",
+                "[funding]\nwithdrawal_destination_cooldown_secs = 0",
+                "[funding]\nwithdrawal_destination_cooldown_secs = 60",
+                "[funding]\nwithdrawal_destination_cooldown_secs = 2592001",
             ] {
                 jail.create_file("bourse.toml", toml)?;
                 let error = load_error_in_jail();
                 assert!(
-                    error.contains("`withdrawal_destination_cooldown_secs`"),
+                    error.contains("`funding.withdrawal_destination_cooldown_secs`"),
                     "{toml}: {error}"
                 );
             }
@@ -209,8 +250,9 @@ mod tests {
             jail.create_file(
                 "bourse.toml",
                 r#"
+                [funding]
                 deposit_confirmations = { USDT = 20, BTC = 6 }
-                [[deposit_providers]]
+                [[funding.deposit_providers]]
                 name = "custody-one"
                 secret = "whsec_0123456789abcdef0123456789abcdef"
                 "#,
@@ -222,23 +264,29 @@ mod tests {
             assert_eq!(config.required_confirmations("USD"), 1);
             assert!(config.deposit_provider("custody-one").is_some());
             assert!(config.deposit_provider("other").is_none());
-            let shown = config.to_masked_toml();
+            let shown = toml::to_string(&crate::config::table(&config)).unwrap();
             assert!(!shown.contains("whsec_"), "{shown}");
             for (toml, key) in [
                 (
-                    "[[deposit_providers]]\nname = \"x\"\nsecret = \"short\"",
+                    "[[funding.deposit_providers]]\nname = \"x\"\nsecret = \"short\"",
                     "deposit_providers",
                 ),
                 (
-                    "[[deposit_providers]]\nname = \"Bad Name\"\nsecret = \"whsec_0123456789abcdef0123456789abcdef\"",
+                    "[[funding.deposit_providers]]\nname = \"Bad Name\"\nsecret = \"whsec_0123456789abcdef0123456789abcdef\"",
                     "deposit_providers",
                 ),
-                ("deposit_confirmations = { btc = 3 }", "deposit_confirmations"),
-                ("deposit_confirmations = { BTC = 100000 }", "deposit_confirmations"),
+                (
+                    "[funding]\ndeposit_confirmations = { btc = 3 }",
+                    "deposit_confirmations",
+                ),
+                (
+                    "[funding]\ndeposit_confirmations = { BTC = 100000 }",
+                    "deposit_confirmations",
+                ),
             ] {
                 jail.create_file("bourse.toml", toml)?;
                 let error = load_error_in_jail();
-                assert!(error.contains(&format!("`{key}`")), "{toml}: {error}");
+                assert!(error.contains(&format!("`funding.{key}`")), "{toml}: {error}");
             }
             Ok(())
         });

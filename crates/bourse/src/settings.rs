@@ -1,0 +1,48 @@
+//! The server's settings: the platform's tables and each context's own, read from one set of sources. This is
+//! the one place that knows every table, so a table or key that nobody reads stops start-up, named.
+
+use identity::IdentityConfig;
+use ledger::LedgerConfig;
+use platform::config::{self, FundingConfig, Overrides, Sources, table};
+use platform::{Config, ConfigError, Section};
+use std::path::Path;
+
+/// Every table of the configuration file. A new context adds its section here, and in [`Settings::SECTIONS`].
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `[server]`, `[storage]`, `[secrets]`, `[log]`, `[outbox]`, `[rate_limits]`.
+    pub platform: Config,
+    pub identity: IdentityConfig,
+    pub ledger: LedgerConfig,
+    pub funding: FundingConfig,
+}
+
+impl Settings {
+    /// The contexts' tables, beside the platform's [`Config::SECTIONS`].
+    pub const SECTIONS: [&'static str; 3] = [IdentityConfig::NAME, LedgerConfig::NAME, FundingConfig::NAME];
+
+    /// Loads every table: `file` is an explicit `--config` path (which must exist); without it `bourse.toml`
+    /// in the working directory is read when present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let sources = Sources::load(file, overrides)?;
+        let known: Vec<&str> = Config::SECTIONS.iter().chain(&Self::SECTIONS).copied().collect();
+        sources.refuse_unknown(&known)?;
+        Ok(Settings {
+            platform: Config::from_sources(&sources)?,
+            identity: sources.section()?,
+            ledger: sources.section()?,
+            funding: sources.section()?,
+        })
+    }
+
+    /// The whole configuration as TOML with every secret masked, for `bourse config`.
+    pub fn to_masked_toml(&self) -> String {
+        let mut tables = self.platform.masked_tables();
+        tables.extend([
+            (IdentityConfig::NAME, table(&self.identity)),
+            (LedgerConfig::NAME, table(&self.ledger)),
+            (FundingConfig::NAME, table(&self.funding)),
+        ]);
+        config::to_toml(tables)
+    }
+}
