@@ -255,14 +255,46 @@ impl From<ledger::LedgerError> for ApiError {
                 ApiError::invalid_field("asset", format!("{code} is disabled; no money moves in it"))
             }
             ledger::LedgerError::InsufficientFunds => ApiError::of(ErrorCode::InsufficientFunds),
-            ledger::LedgerError::LimitExceeded(message) => {
-                ApiError::new(ErrorCode::LimitExceeded, capitalise(&message))
-            }
-            ledger::LedgerError::WithdrawalNotFound => ApiError::not_found("Withdrawal"),
             ledger::LedgerError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
             ledger::LedgerError::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
             ledger::LedgerError::Db(e) => e.into(),
             other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<funding::FundingError> for ApiError {
+    fn from(e: funding::FundingError) -> Self {
+        use funding::FundingError as E;
+        match e {
+            E::Ledger(e) => e.into(),
+            E::Identity(e) => e.into(),
+            E::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            E::LimitExceeded(message) => ApiError::new(ErrorCode::LimitExceeded, capitalise(&message)),
+            E::NotFound(what) => ApiError::not_found(what),
+            E::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
+            E::Unauthenticated => ApiError::new(
+                ErrorCode::Unauthenticated,
+                "The notification's provider or signature is not valid.",
+            ),
+            E::NotAllowListed(asset) => ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "Your withdrawal allow-list is on and this destination is not saved for {asset}: save it at \
+                     /v1/wallets/withdrawal-destinations; it can be used once its cool-down has passed."
+                ),
+            )
+            .with_details(json!({ "field": "destination", "reason": "not_allow_listed" })),
+            E::CoolingDown(usable_from) => ApiError::new(
+                ErrorCode::Forbidden,
+                format!("This saved destination is still in its cool-down; it can be used from {usable_from}."),
+            )
+            .with_details(json!({
+                "field": "destination",
+                "reason": "cooling_down",
+                "usable_from": usable_from,
+            })),
+            other @ (E::Seal(_) | E::Corrupt(_)) => ApiError::internal(&other),
         }
     }
 }

@@ -15,11 +15,9 @@ pub mod permission;
 mod routes;
 mod serve;
 pub mod state;
-mod withdrawal_rules;
 
 pub use app::{BindError, HttpServer};
 pub use error::{ApiError, ErrorCode};
 pub use middleware::idempotency;
 pub use middleware::rate_limit::{RateLimitSetupError, RateLimits};
 pub use state::AppState;
-pub use withdrawal_rules::check_config as check_withdrawal_limits;

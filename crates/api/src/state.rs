@@ -1,7 +1,7 @@
 use crate::middleware::rate_limit::RateLimits;
+use funding::{Deposits, WithdrawalDestinations, Withdrawals};
 use identity::{Accounts, ApiKeys, PasswordHasher, Sessions, Staff, TwoFactor};
 use ledger::{AssetCatalogue, Ledger};
-use platform::config::FundingConfig;
 use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
 
@@ -28,8 +28,6 @@ impl std::ops::Deref for AppState {
 pub struct Services {
     /// The platform's tables of the configuration.
     pub config: Arc<Config>,
-    /// The `[funding]` table, for the deposit and withdrawal routes.
-    pub funding_config: Arc<FundingConfig>,
     pub db: Db,
     pub bus: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
@@ -41,6 +39,9 @@ pub struct Services {
     pub two_factor: TwoFactor,
     pub staff: Staff,
     pub api_keys: ApiKeys,
+    pub deposits: Deposits,
+    pub withdrawals: Withdrawals,
+    pub withdrawal_destinations: WithdrawalDestinations,
     /// The one hasher the contexts above share, so they share its bound on concurrent hashes.
     pub password_hasher: PasswordHasher,
     /// The limiter behind the rate-limit layer, for limits only a handler can key (login per email).

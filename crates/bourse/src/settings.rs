@@ -1,9 +1,10 @@
 //! The server's settings: the platform's tables and each context's own, read from one set of sources. This is
 //! the one place that knows every table, so a table or key that nobody reads stops start-up, named.
 
+use funding::FundingConfig;
 use identity::IdentityConfig;
 use ledger::LedgerConfig;
-use platform::config::{self, FundingConfig, Overrides, Sources, table};
+use platform::config::{self, Overrides, Sources, table};
 use platform::{Config, ConfigError, Section};
 use std::path::Path;
 

@@ -10,12 +10,6 @@ pub enum LedgerError {
     UnknownAsset(String),
     #[error("asset {0} is disabled")]
     AssetDisabled(String),
-    /// A per-user limit (such as the daily withdrawal limit) would be exceeded.
-    #[error("{0}")]
-    LimitExceeded(String),
-    /// No such withdrawal, or one of another user.
-    #[error("withdrawal not found")]
-    WithdrawalNotFound,
     #[error("the available balance is not enough")]
     InsufficientFunds,
     /// A movement refused for one of its inputs.

@@ -7,7 +7,6 @@ pub mod assets;
 mod audit_report;
 pub mod books;
 mod config;
-mod deposits;
 mod engine;
 mod error;
 mod expiry;
@@ -16,18 +15,12 @@ mod history;
 mod posting;
 mod service;
 mod store;
-pub mod withdrawal_destinations;
-pub use withdrawal_destinations::WithdrawalDestinations;
-mod withdrawals;
 
 pub use account::{Balance, Movement, Purpose, StoredAccount, largest_amount};
 pub use assets::{Asset, AssetCatalogue, AssetFilter, AssetKind};
 pub use audit_report::{AssetCheck, AuditReport, describe as describe_discrepancy};
 pub use config::LedgerConfig;
-pub use deposits::{Deposit, DepositNotice, DepositStatus, Deposits};
 pub use error::LedgerError;
 pub use history::{Direction, Entry, HistoryFilter};
 pub use posting::Posting;
 pub use service::Ledger;
-
-pub use withdrawals::{Decision, Destination, Withdrawal, WithdrawalRequest, WithdrawalStatus, Withdrawals};

@@ -71,6 +71,15 @@ impl<'t> Posting<'t> {
         store::ensure_account(self.tx, None, asset, purpose, now).await
     }
 
+    /// Locks `accounts` for the rest of the transaction (in id order, as every writer does, so no deadlock),
+    /// for a context that must read something of its own under the same lock before it posts: a limit counted
+    /// over its rows, for instance, is then counted by one request after the other. SQLite's write transactions
+    /// already serialise every writer.
+    pub async fn lock(&mut self, accounts: &[AccountId]) -> Result<(), LedgerError> {
+        bulk::lock_accounts(self.tx, accounts).await?;
+        Ok(())
+    }
+
     /// Applies `batch` (between accounts that exist) all or nothing. A transfer id applied before answers with
     /// its first result and writes nothing again; a refused batch writes nothing, and the caller decides whether
     /// its own rows still commit.

@@ -53,10 +53,6 @@ impl Ledger {
         journal_time(&*self.clock)
     }
 
-    pub(crate) fn db(&self) -> &Db {
-        &self.db
-    }
-
     /// The asset `code`, if it exists and is enabled: only then may money move in it.
     pub async fn movable_asset(&self, code: &AssetCode) -> Result<Asset, LedgerError> {
         let asset = self.listed_asset(code).await?;

@@ -5,6 +5,7 @@ use crate::Settings;
 use api::RateLimits;
 use api::state::Services;
 use chrono::Duration as TimeSpan;
+use funding::{Deposits, DestinationVault, WithdrawalDestinations, Withdrawals};
 use identity::{
     AccessTokens, Accounts, ApiKeys, LockoutPolicy, PasswordHasher, SessionPolicy, SessionView, Sessions, Staff,
     TwoFactor,
@@ -41,7 +42,7 @@ pub(super) async fn build(
         funding,
     } = settings;
     let assets = AssetCatalogue::new(db.clone());
-    api::check_withdrawal_limits(&funding, &assets)
+    funding::check_config(&funding, &assets)
         .await
         .map_err(StartupError::WithdrawalLimits)?;
     let hasher = PasswordHasher::from_config(&identity)?;
@@ -73,12 +74,32 @@ pub(super) async fn build(
         replay_guard(&config)?,
         two_factor.clone(),
     );
+    let ledger = Ledger::new(db.clone(), clock.clone());
+    let accounts = Accounts::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view.clone());
+    let funding = Arc::new(funding);
+    let vault = DestinationVault::new(keys.data_encryption_key.expose());
+    let withdrawal_destinations = WithdrawalDestinations::new(
+        ledger.clone(),
+        db.clone(),
+        funding.clone(),
+        vault.clone(),
+        two_factor.clone(),
+    );
     Ok(Services {
         config: Arc::new(config),
-        funding_config: Arc::new(funding),
         assets,
-        ledger: Ledger::new(db.clone(), clock.clone()),
-        accounts: Accounts::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view.clone()),
+        deposits: Deposits::new(ledger.clone(), db.clone(), accounts.clone(), funding.clone()),
+        withdrawals: Withdrawals::new(
+            ledger.clone(),
+            db.clone(),
+            funding,
+            vault,
+            withdrawal_destinations.clone(),
+            two_factor.clone(),
+        ),
+        withdrawal_destinations,
+        ledger,
+        accounts,
         sessions,
         two_factor,
         staff: Staff::new(db.clone(), clock.clone(), hasher.clone()).with_session_view(session_view),

@@ -5,7 +5,7 @@ use crate::admin::admin_token;
 use crate::helpers::{Storage, TestApp, envelope, expect_error, spawn_with_options};
 use bourse::BuildOptions;
 use chrono::{DateTime, Utc};
-use platform::config::DepositProvider;
+use funding::DepositProvider;
 use platform::hmac_sha256::sign_hex;
 use platform::{Db, ManualClock, Secret, on_db};
 use serde_json::{Value, json};

@@ -8,7 +8,7 @@ use crate::two_factor::{code, enable_two_factor};
 use crate::wallets::{customer, deposit, post_keyed};
 use bourse::BuildOptions;
 use chrono::{DateTime, Duration, Utc};
-use platform::config::WithdrawalLimit;
+use funding::WithdrawalLimit;
 use platform::{Db, ManualClock, on_db};
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -2,11 +2,9 @@
 //! columns go through [`sql`], the only dialect difference.
 
 pub(crate) mod bulk;
-pub(crate) mod deposits;
 pub(crate) mod direct;
 pub(crate) mod history;
 mod sql;
-pub(crate) mod withdrawals;
 pub(crate) mod writes;
 
 pub(crate) use sql::parse_amount;
@@ -190,18 +188,6 @@ pub(crate) async fn find_account(
     .fetch_optional(conn)
     .await)?;
     Ok(id.map(AccountId))
-}
-
-/// An account, locked for the rest of the transaction on PostgreSQL. Callers lock in id order.
-pub(crate) async fn lock_account(tx: &mut Tx, id: AccountId) -> Result<Option<StoredAccount>, LedgerError> {
-    let backend = tx.backend();
-    let sql = AssertSqlSafe(format!(
-        "SELECT {} FROM ledger_accounts WHERE id = $1{}",
-        account_columns(backend),
-        sql::lock_rows(backend)
-    ));
-    let row: Option<AccountRow> = on_tx!(tx, conn => sqlx::query_as(sql).bind(id.0).fetch_optional(conn).await)?;
-    row.map(StoredAccount::try_from).transpose()
 }
 
 /// Every wallet of `user`, in asset order, with the asset's precision.

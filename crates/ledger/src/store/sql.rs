@@ -1,72 +1,10 @@
-//! The one place the ledger's SQL differs by dialect: money columns. Amounts are TEXT on SQLite (its NUMERIC
-//! keeps 15 significant digits) and NUMERIC(39,0) on PostgreSQL, and always cross the driver as decimal text, so
-//! a parameter needs a cast on PostgreSQL and a column needs one when read. Everything else in a statement is
-//! the same text on both backends.
+//! The dialect helpers of [`platform::db::numeric`], with a stored amount that is not one reported as corrupt.
 
 use crate::LedgerError;
-use platform::Backend;
-
-/// An amount parameter: `$n` on SQLite, `CAST($n AS NUMERIC)` on PostgreSQL.
-pub(crate) fn amount_param(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => format!("${n}"),
-        Backend::Postgres => format!("CAST(${n} AS NUMERIC)"),
-    }
-}
-
-/// An amount column read as decimal text: `col` on SQLite, `col::text` on PostgreSQL (aliased back to `col`).
-pub(crate) fn amount_column(backend: Backend, column: &str) -> String {
-    match backend {
-        Backend::Sqlite => column.to_owned(),
-        Backend::Postgres => format!("{column}::text AS {column}"),
-    }
-}
-
-/// Several amount columns, comma-separated, for a select list.
-pub(crate) fn amount_columns(backend: Backend, columns: &[&str]) -> String {
-    columns
-        .iter()
-        .map(|c| amount_column(backend, c))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `FOR UPDATE` where row locks exist. SQLite has none: its write transactions are `BEGIN IMMEDIATE`, which
-/// already serialises every writer.
-pub(crate) fn lock_rows(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE",
-    }
-}
+pub(crate) use platform::db::numeric::{amount_column, amount_columns, lock_rows};
 
 /// A stored amount back to minor units, exactly; anything but plain digits is a damaged row.
 pub(crate) fn parse_amount(text: &str, what: &str) -> Result<u128, LedgerError> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(LedgerError::Corrupt(format!("{what}: {text:?} is not an amount")));
-    }
-    text.parse::<u128>()
-        .map_err(|_| LedgerError::Corrupt(format!("{what}: {text:?} is not an amount")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameters_and_columns_render_per_dialect() {
-        assert_eq!(amount_param(Backend::Sqlite, 3), "$3");
-        assert_eq!(amount_param(Backend::Postgres, 3), "CAST($3 AS NUMERIC)");
-        assert_eq!(amount_column(Backend::Sqlite, "amount"), "amount");
-        assert_eq!(amount_column(Backend::Postgres, "amount"), "amount::text AS amount");
-    }
-
-    #[test]
-    fn stored_amounts_parse_exactly_or_are_corrupt() {
-        assert_eq!(parse_amount(&u128::MAX.to_string(), "x").unwrap(), u128::MAX);
-        assert_eq!(parse_amount("0", "x").unwrap(), 0);
-        for bad in ["", "-1", "1.5", "1e3", " 1", "340282366920938463463374607431768211456"] {
-            assert!(matches!(parse_amount(bad, "x"), Err(LedgerError::Corrupt(_))), "{bad}");
-        }
-    }
+    platform::db::numeric::parse_amount(text)
+        .ok_or_else(|| LedgerError::Corrupt(format!("{what}: {text:?} is not an amount")))
 }

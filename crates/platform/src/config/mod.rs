@@ -15,7 +15,6 @@ use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-mod funding;
 mod log;
 mod outbox;
 mod rate_limits;
@@ -23,7 +22,6 @@ mod secrets;
 mod server;
 mod storage;
 
-pub use funding::{DepositProvider, FundingConfig, WithdrawalLimit};
 pub use log::{LogConfig, LogFormat};
 pub use outbox::OutboxConfig;
 pub use rate_limits::RateLimitsConfig;

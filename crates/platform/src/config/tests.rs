@@ -170,23 +170,49 @@ fn rate_limit_keys_are_checked() {
     });
 }
 
+/// A context's table as a context would declare it.
+#[derive(Debug, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SampleSection {
+    cooldown_secs: u64,
+}
+
+impl Default for SampleSection {
+    fn default() -> Self {
+        SampleSection { cooldown_secs: 86_400 }
+    }
+}
+
+impl Section for SampleSection {
+    const NAME: &'static str = "sample";
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.cooldown_secs < 3600 {
+            return Err(ConfigError::invalid("sample.cooldown_secs", "must be at least 3600"));
+        }
+        Ok(())
+    }
+}
+
 #[test]
 fn a_section_read_by_its_context_is_defaulted_validated_and_named() {
     Jail::expect_with(|jail| {
         let sources = Sources::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-        let funding: FundingConfig = sources.section().map_err(|e| e.to_string())?;
-        assert_eq!(funding.withdrawal_destination_cooldown_secs, 86_400);
+        let sample: SampleSection = sources.section().map_err(|e| e.to_string())?;
+        assert_eq!(sample.cooldown_secs, 86_400);
 
-        jail.create_file(
-            "bourse.toml",
-            "[funding]\nwithdrawal_destination_cooldown_secs = 7200\n[server]\nhsts = true",
-        )?;
+        jail.create_file("bourse.toml", "[sample]\ncooldown_secs = 7200\n[server]\nhsts = true")?;
         let sources = Sources::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
-        assert!(sources.refuse_unknown(&["server", "funding"]).is_ok());
+        assert!(sources.refuse_unknown(&["server", "sample"]).is_ok());
         let err = sources.refuse_unknown(&Config::SECTIONS).unwrap_err().to_string();
-        assert!(err.contains("`funding`"), "a table no one reads is refused: {err}");
-        let funding: FundingConfig = sources.section().map_err(|e| e.to_string())?;
-        assert_eq!(funding.withdrawal_destination_cooldown_secs, 7200);
+        assert!(err.contains("`sample`"), "a table no one reads is refused: {err}");
+        let sample: SampleSection = sources.section().map_err(|e| e.to_string())?;
+        assert_eq!(sample.cooldown_secs, 7200);
+
+        jail.create_file("bourse.toml", "[sample]\ncooldown_secs = 60")?;
+        let sources = Sources::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+        let err = sources.section::<SampleSection>().unwrap_err().to_string();
+        assert!(err.contains("`sample.cooldown_secs`"), "{err}");
         Ok(())
     });
 }

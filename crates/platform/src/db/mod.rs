@@ -12,6 +12,7 @@ mod connect;
 pub mod direct;
 mod fault;
 mod grouped;
+pub mod numeric;
 mod outage;
 mod outbox_signal;
 mod storage_check;

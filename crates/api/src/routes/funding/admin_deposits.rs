@@ -3,7 +3,7 @@
 
 use crate::auth::Client;
 use crate::envelope::{Envelope, ok};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::middleware::idempotency::{IdempotencyKey, Operation};
 use crate::openapi::answers::{IdempotencyConflict, JsonBody, NotFound, Staff};
@@ -14,7 +14,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use identity::IdentityError;
+use funding::TellerDeposit;
 use ledger::Movement;
 use ledger::books::TransferId;
 use serde::Deserialize;
@@ -62,25 +62,18 @@ pub async fn record_deposit(
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty())
         .ok_or_else(|| ApiError::invalid_field("reference", "must not be empty"))?;
-    let user = state.accounts.find(&body.user).await.map_err(|e| match e {
-        IdentityError::NotFound => ApiError::new(ErrorCode::NotFound, "The user was not found."),
-        other => ApiError::from(other),
-    })?;
     let movement = Movement {
         actor: Some(staff.who.user_id),
         action: "ledger.deposit",
         context: &client,
     };
-    let transfer = state
-        .ledger
-        .deposit(
-            TransferId(operation.id),
-            user.id,
-            &asset.code,
-            amount,
-            Some(reference),
-            movement,
-        )
-        .await?;
+    let deposit = TellerDeposit {
+        id: TransferId(operation.id),
+        user: &body.user,
+        asset: &asset,
+        amount,
+        reference,
+    };
+    let transfer = state.deposits.record(deposit, movement).await?;
     Ok((StatusCode::CREATED, ok(TransferView::new(&transfer, &asset))))
 }

@@ -16,7 +16,8 @@ use crate::routes::wallets::input::short_text;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use ledger::{Decision, Movement, WithdrawalStatus};
+use funding::{Decision, WithdrawalStatus};
+use ledger::Movement;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -77,9 +78,7 @@ pub async fn list_withdrawals(
         .transpose()?;
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = super::withdrawal_service(&state)
-        .withdrawals(None, status, before, limit)
-        .await?;
+    let (items, more) = state.withdrawals.withdrawals(None, status, before, limit).await?;
     let next_cursor = pagination::next_cursor(&items, more, |w| w.id.to_string());
     Ok(ok(Page {
         items: views(&state, &items).await?,
@@ -101,9 +100,7 @@ async fn decide(
         action,
         context: client,
     };
-    let withdrawal = super::withdrawal_service(state)
-        .decide_withdrawal(id, None, decision, movement)
-        .await?;
+    let withdrawal = state.withdrawals.decide(id, None, decision, movement).await?;
     Ok(ok(view(state, &withdrawal).await?))
 }
 

@@ -13,7 +13,7 @@ use crate::routes::wallets::views::views_with_assets;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use ledger::DepositStatus;
+use funding::DepositStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -54,9 +54,7 @@ pub async fn list_deposits(
         .transpose()?;
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = super::deposit_service(&state)
-        .deposits(who.user_id, status, before, limit)
-        .await?;
+    let (items, more) = state.deposits.deposits(who.user_id, status, before, limit).await?;
     let next_cursor = pagination::next_cursor(&items, more, |d| d.id.to_string());
     Ok(ok(Page {
         items: views_with_assets(&state, &items, |d| d.asset, DepositView::new).await?,
@@ -80,11 +78,7 @@ pub async fn get_deposit(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Envelope<DepositView>>, ApiError> {
     let id = parse_id(&id)?;
-    let deposit = super::deposit_service(&state)
-        .deposit_by_id(id)
-        .await?
-        .filter(|d| d.user == who.user_id)
-        .ok_or_else(|| ApiError::not_found("Deposit"))?;
+    let deposit = state.deposits.deposit_of(who.user_id, id).await?;
     let asset = state.assets.get(&deposit.asset).await?;
     Ok(ok(DepositView::new(&deposit, &asset)))
 }

@@ -3,9 +3,8 @@
 
 pub mod admin_deposits;
 pub mod admin_withdrawals;
-mod allow_list;
 pub mod deposits;
-mod destination;
+pub mod destination;
 pub mod views;
 pub mod webhooks;
 pub mod withdrawal_destinations;
@@ -36,19 +35,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_withdrawals::approve_withdrawal))
         .routes(routes!(admin_withdrawals::reject_withdrawal))
         .routes(routes!(admin_withdrawals::complete_withdrawal))
-}
-
-/// The ledger's deposit service, on the state's ledger.
-fn deposit_service(state: &AppState) -> ledger::Deposits {
-    ledger::Deposits::new(state.ledger.clone())
-}
-
-/// The ledger's withdrawal service, on the state's ledger.
-fn withdrawal_service(state: &AppState) -> ledger::Withdrawals {
-    ledger::Withdrawals::new(state.ledger.clone())
-}
-
-/// The ledger's withdrawal-destination service, on the state's ledger.
-fn destination_service(state: &AppState) -> ledger::WithdrawalDestinations {
-    ledger::WithdrawalDestinations::new(state.ledger.clone())
 }

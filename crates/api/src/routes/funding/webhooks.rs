@@ -1,11 +1,11 @@
 //! `POST /v1/webhooks/deposits`: a custody or payment provider reports a deposit it received for a user. No user
 //! session: the provider proves itself with an HMAC-SHA256 signature of the raw body under its configured secret.
-//! The ledger makes the notification idempotent per provider transaction and holds the amount until the asset's
-//! confirmation threshold is reached (see `ledger::deposits`).
+//! `funding::Deposits` makes the notification idempotent per provider transaction and holds the amount until the
+//! asset's confirmation threshold is reached.
 
 use crate::auth::Client;
 use crate::envelope::{Envelope, ErrorEnvelope, ok};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::extract::parse_json;
 use crate::openapi::answers::{BadInput, RateLimited, TooLarge};
 use crate::routes::funding::views::DepositView;
@@ -15,15 +15,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use bytes::Bytes;
-use identity::IdentityError;
-use ledger::{DepositNotice, Movement};
-use platform::hmac_sha256;
+use funding::{DepositNotice, FundingError, Provider};
+use ledger::Movement;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 pub const PROVIDER_HEADER: &str = "x-provider";
 pub const SIGNATURE_HEADER: &str = "x-signature";
-const MAX_PROVIDER_TX_ID_CHARS: usize = 128;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,65 +65,35 @@ pub async fn deposit_notification(
 ) -> Result<Json<Envelope<DepositView>>, ApiError> {
     let provider = authenticate(&state, &headers, &body)?;
     let body: DepositNotificationBody = parse_json(&body)?;
-    let provider_tx_id = body.provider_tx_id.as_str();
-    let length = provider_tx_id.chars().count();
-    if !(1..=MAX_PROVIDER_TX_ID_CHARS).contains(&length) {
-        return Err(ApiError::invalid_field(
-            "provider_tx_id",
-            format!("must be 1 to {MAX_PROVIDER_TX_ID_CHARS} characters"),
-        ));
-    }
-    if provider_tx_id.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
-            "provider_tx_id",
-            "must not contain control characters",
-        ));
-    }
     let asset = movable_asset(&state, &body.asset).await?;
-    let amount = amount_in(&body.amount, &asset)?;
-    let user = state.accounts.find(&body.user).await.map_err(|e| match e {
-        IdentityError::NotFound => ApiError::new(ErrorCode::NotFound, "The user was not found."),
-        other => ApiError::from(other),
-    })?;
     let notice = DepositNotice {
         provider: &provider,
-        provider_tx_id,
-        user: user.id,
-        asset: asset.code,
-        amount,
+        provider_tx_id: &body.provider_tx_id,
+        user: &body.user,
+        asset: &asset,
+        amount: amount_in(&body.amount, &asset)?,
         confirmations: body.confirmations,
-        required_confirmations: state.funding_config.required_confirmations(asset.code.as_str()),
     };
     let movement = Movement {
         actor: None,
         action: "ledger.provider_deposit",
         context: &client,
     };
-    let deposit = super::deposit_service(&state).notify_deposit(notice, movement).await?;
+    let deposit = state.deposits.notify(notice, movement).await?;
     Ok(ok(DepositView::new(&deposit, &asset)))
 }
 
 /// The provider named by `X-Provider`, if `X-Signature` is its signature of `body`. Every failure answers the
 /// same, so a caller learns nothing about which provider names exist.
-fn authenticate(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
-    let refused = || {
-        ApiError::new(
-            ErrorCode::Unauthenticated,
-            "The notification's provider or signature is not valid.",
-        )
-    };
+fn authenticate(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Provider, ApiError> {
     let header = |name: &str| -> Result<&str, ApiError> {
         let mut values = headers.get_all(name).iter();
         match (values.next(), values.next()) {
-            (Some(value), None) => value.to_str().map_err(|_| refused()),
-            _ => Err(refused()),
+            (Some(value), None) => value.to_str().map_err(|_| FundingError::Unauthenticated.into()),
+            _ => Err(FundingError::Unauthenticated.into()),
         }
     };
-    let name = header(PROVIDER_HEADER)?;
-    let signature = header(SIGNATURE_HEADER)?;
-    let provider = state.funding_config.deposit_provider(name).ok_or_else(refused)?;
-    if !hmac_sha256::verify_hex(provider.secret.expose().as_bytes(), &[body], signature) {
-        return Err(refused());
-    }
-    Ok(provider.name.clone())
+    Ok(state
+        .deposits
+        .authenticate(header(PROVIDER_HEADER)?, header(SIGNATURE_HEADER)?, body)?)
 }

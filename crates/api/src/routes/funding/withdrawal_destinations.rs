@@ -4,8 +4,8 @@
 //! Against a stolen session: a saved destination is usable only after the cool-down
 //! (`withdrawal_destination_cooldown_secs`), switching the mode off takes effect only after the same cool-down,
 //! and every change needs a signed-in session (not an API key) and, where it widens what may be withdrawn, the
-//! 2FA code. Destinations are sealed at rest and matched through a keyed fingerprint
-//! ([`fingerprint`]); the ledger side is `ledger::withdrawal_destinations`.
+//! 2FA code. Destinations are sealed at rest and matched through a keyed fingerprint; the rules live in
+//! `funding::WithdrawalDestinations`.
 
 use crate::auth::{AuthUser, Client, SessionUser};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
@@ -13,24 +13,19 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_id};
 use crate::openapi::answers::{All, BadInput, CodeMissing, JsonBody, NotFound, SignedIn, SignedInSession};
 use crate::pagination;
-use crate::routes::funding::allow_list::fingerprint;
-use crate::routes::funding::destination::{DestinationBody, destination};
+use crate::routes::funding::destination::DestinationBody;
 use crate::routes::funding::views::DestinationView;
 use crate::routes::wallets::input::movable_asset;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
-use ledger::withdrawal_destinations::{AllowList, NewDestination, SavedDestination};
-use ledger::{Destination, Movement};
-use platform::crypto::SecretBox;
-use platform::text::has_hidden_characters;
+use chrono::{DateTime, Utc};
+use funding::{AllowList, NewDestination, SavedDestination};
+use ledger::Movement;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-const MAX_LABEL_CHARS: usize = 64;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -105,7 +100,7 @@ impl AllowListView {
         AllowListView {
             enabled: mode.enabled,
             disables_at: mode.disable_at,
-            cooldown_secs: state.funding_config.withdrawal_destination_cooldown_secs,
+            cooldown_secs: state.withdrawal_destinations.cooldown_secs(),
         }
     }
 }
@@ -118,37 +113,6 @@ pub struct DestinationsQuery {
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-fn cooldown(state: &AppState) -> Duration {
-    const MONTH_SECS: u64 = 30 * 24 * 3600;
-    Duration::seconds(
-        state
-            .funding_config
-            .withdrawal_destination_cooldown_secs
-            .min(MONTH_SECS) as i64,
-    )
-}
-
-/// Binds a sealed saved destination to its row and owner.
-fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
-    format!("withdrawal-allowlist-destination:{id}:{user}").into_bytes()
-}
-
-fn label(label: Option<String>) -> Result<Option<String>, ApiError> {
-    let Some(label) = label else {
-        return Ok(None);
-    };
-    let label = label.trim();
-    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || has_hidden_characters(label) {
-        return Err(ApiError::invalid_field(
-            "label",
-            format!(
-                "must be 1 to {MAX_LABEL_CHARS} characters without control, bidirectional-override or zero-width characters"
-            ),
-        ));
-    }
-    Ok(Some(label.to_owned()))
 }
 
 /// The caller's saved withdrawal destinations, newest first.
@@ -168,9 +132,7 @@ pub async fn list_destinations(
 ) -> Result<Json<Envelope<Page<SavedDestinationView>>>, ApiError> {
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = super::destination_service(&state)
-        .withdrawal_destinations(who.user_id, before, limit)
-        .await?;
+    let (items, more) = state.withdrawal_destinations.list(who.user_id, before, limit).await?;
     let next_cursor = pagination::next_cursor(&items, more, |d| d.id.to_string());
     let now = state.clock.now();
     Ok(ok(Page {
@@ -198,33 +160,19 @@ pub async fn add_destination(
     ApiJson(body): ApiJson<SaveDestinationBody>,
 ) -> Result<(StatusCode, Json<Envelope<SavedDestinationView>>), ApiError> {
     let asset = movable_asset(&state, &body.asset).await?;
-    let checked = destination(body.destination, &asset)?;
-    let label = label(body.label)?;
-    state.two_factor.step_up(who.user_id, body.code.as_deref()).await?;
-    let id = Uuid::now_v7();
-    let sealed = SecretBox::new(state.keys.data_encryption_key.expose())
-        .seal(checked.plain.to_string().as_bytes(), &associated_data(id, who.user_id))
-        .map_err(|e| ApiError::internal(&e))?;
     let new = NewDestination {
-        id,
         user: who.user_id,
-        asset: asset.code,
-        fingerprint: fingerprint(&state, &checked.normalized),
-        destination: Destination {
-            kind: checked.kind.to_owned(),
-            masked: checked.masked,
-            sealed,
-        },
-        label,
+        asset: &asset,
+        destination: body.destination.into(),
+        label: body.label,
+        code: body.code.as_deref(),
     };
     let movement = Movement {
         actor: Some(who.user_id),
         action: "withdrawal_destination.add",
         context: &client,
     };
-    let saved = super::destination_service(&state)
-        .save_withdrawal_destination(new, cooldown(&state), movement)
-        .await?;
+    let saved = state.withdrawal_destinations.save(new, movement).await?;
     Ok((
         StatusCode::CREATED,
         ok(SavedDestinationView::new(&saved, state.clock.now())),
@@ -253,10 +201,7 @@ pub async fn delete_destination(
         action: "withdrawal_destination.delete",
         context: &client,
     };
-    let removed = super::destination_service(&state)
-        .remove_withdrawal_destination(who.user_id, id, movement)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Withdrawal destination"))?;
+    let removed = state.withdrawal_destinations.remove(who.user_id, id, movement).await?;
     Ok(ok(SavedDestinationView::new(&removed, state.clock.now())))
 }
 
@@ -273,9 +218,7 @@ pub async fn get_settings(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> Result<Json<Envelope<AllowListView>>, ApiError> {
-    let mode = super::destination_service(&state)
-        .withdrawal_allow_list(who.user_id)
-        .await?;
+    let mode = state.withdrawal_destinations.mode(who.user_id).await?;
     Ok(ok(AllowListView::new(&state, mode)))
 }
 
@@ -295,20 +238,14 @@ pub async fn put_settings(
     Client(client): Client,
     ApiJson(body): ApiJson<AllowListBody>,
 ) -> Result<Json<Envelope<AllowListView>>, ApiError> {
-    let current = super::destination_service(&state)
-        .withdrawal_allow_list(who.user_id)
-        .await?;
-    // Only a switch-off that would actually be scheduled widens what may be withdrawn.
-    if !body.enabled && current.enabled && current.disable_at.is_none() {
-        state.two_factor.step_up(who.user_id, body.code.as_deref()).await?;
-    }
     let movement = Movement {
         actor: Some(who.user_id),
         action: "withdrawal_allowlist.change",
         context: &client,
     };
-    let mode = super::destination_service(&state)
-        .set_withdrawal_allow_list(who.user_id, body.enabled, cooldown(&state), movement)
+    let mode = state
+        .withdrawal_destinations
+        .set_mode(who.user_id, body.enabled, body.code.as_deref(), movement)
         .await?;
     Ok(ok(AllowListView::new(&state, mode)))
 }

@@ -1,7 +1,7 @@
 //! The caller's withdrawals: `POST /v1/wallets/withdrawals` holds `amount + fee` for staff to approve,
 //! `GET /v1/wallets/withdrawals[/{id}]` lists and shows them, and `POST /v1/wallets/withdrawals/{id}/cancel`
-//! releases a PENDING one. The destination is sealed at rest and only ever shown masked. The ledger side and
-//! the state machine are `ledger::Ledger::request_withdrawal` / `decide_withdrawal`.
+//! releases a PENDING one. The destination is sealed at rest and only ever shown masked. The rules, the checks
+//! and the state machine are `funding::Withdrawals`.
 
 use crate::auth::{AuthUser, Client};
 use crate::envelope::{Envelope, ErrorEnvelope, Page, ok};
@@ -12,18 +12,15 @@ use crate::openapi::answers::{
     All, BadInput, CodeMissing, IdempotencyConflict, InsufficientFunds, JsonBody, NotFound, SignedIn,
 };
 use crate::pagination;
-use crate::routes::funding::allow_list::allow_listed;
-use crate::routes::funding::destination::{CheckedDestination, DestinationBody, destination};
+use crate::routes::funding::destination::DestinationBody;
 use crate::routes::funding::views::{WithdrawalView, view, views};
 use crate::routes::wallets::input::{amount_in, movable_asset};
 use crate::state::AppState;
-use crate::withdrawal_rules::rules_for;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use ledger::{Decision, Destination, Movement, WithdrawalRequest};
-use money::Amount;
-use platform::crypto::SecretBox;
+use funding::{Decision, FundingError, WithdrawalOrder};
+use ledger::Movement;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -40,11 +37,6 @@ pub struct WithdrawalBody {
     /// A current TOTP code; required when the caller has two-factor authentication on.
     #[schema(example = "123456")]
     pub code: Option<String>,
-}
-
-/// Binds a sealed destination to its withdrawal and owner, so it cannot be moved to another row.
-fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
-    format!("withdrawal-destination:{id}:{user}").into_bytes()
 }
 
 /// Ask to withdraw money off the platform.
@@ -69,55 +61,27 @@ pub async fn create_withdrawal(
     let id = operation.id;
     let asset = movable_asset(&state, &body.asset).await?;
     // This request run again after a crash: answer with what its first run committed (its code is spent).
-    if operation.resumed
-        && let Some(done) = super::withdrawal_service(&state).withdrawal(id).await?
-        && done.user == who.user_id
-    {
-        return Ok((StatusCode::CREATED, ok(WithdrawalView::new(&done, &asset))));
+    if operation.resumed {
+        match state.withdrawals.withdrawal_of(who.user_id, id).await {
+            Ok(done) => return Ok((StatusCode::CREATED, ok(WithdrawalView::new(&done, &asset)))),
+            Err(FundingError::NotFound(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
     }
-    let amount = amount_in(&body.amount, &asset)?;
-    let rules = rules_for(&state.funding_config, &asset);
-    if amount < rules.min {
-        return Err(ApiError::invalid_field(
-            "amount",
-            format!(
-                "is below the minimum withdrawal of {} {}",
-                Amount::from_minor(rules.min, asset.precision),
-                asset.code
-            ),
-        ));
-    }
-    let checked = destination(body.destination, &asset)?;
+    let order = WithdrawalOrder {
+        id,
+        user: who.user_id,
+        asset: &asset,
+        amount: amount_in(&body.amount, &asset)?,
+        destination: body.destination.into(),
+        code: body.code.as_deref(),
+    };
     let movement = Movement {
         actor: Some(who.user_id),
         action: "ledger.withdrawal_request",
         context: &client,
     };
-    // Before the 2FA code is checked, so a refused destination does not use up the code.
-    allow_listed(&state, who.user_id, &asset, &checked, movement).await?;
-    state.two_factor.step_up(who.user_id, body.code.as_deref()).await?;
-    let CheckedDestination {
-        plain, kind, masked, ..
-    } = checked;
-    let sealed = SecretBox::new(state.keys.data_encryption_key.expose())
-        .seal(plain.to_string().as_bytes(), &associated_data(id, who.user_id))
-        .map_err(|e| ApiError::internal(&e))?;
-    let request = WithdrawalRequest {
-        id,
-        user: who.user_id,
-        asset: asset.code,
-        amount,
-        fee: rules.fee,
-        daily_limit: rules.daily_limit,
-        destination: Destination {
-            kind: kind.to_owned(),
-            masked,
-            sealed,
-        },
-    };
-    let withdrawal = super::withdrawal_service(&state)
-        .request_withdrawal(request, movement)
-        .await?;
+    let withdrawal = state.withdrawals.request(order, movement).await?;
     Ok((StatusCode::CREATED, ok(WithdrawalView::new(&withdrawal, &asset))))
 }
 
@@ -148,7 +112,8 @@ pub async fn list_withdrawals(
 ) -> Result<Json<Envelope<Page<WithdrawalView>>>, ApiError> {
     let limit = pagination::limit(query.limit)?;
     let before: Option<Uuid> = pagination::cursor(query.cursor.as_deref())?;
-    let (items, more) = super::withdrawal_service(&state)
+    let (items, more) = state
+        .withdrawals
         .withdrawals(Some(who.user_id), None, before, limit)
         .await?;
     let next_cursor = pagination::next_cursor(&items, more, |w| w.id.to_string());
@@ -174,11 +139,7 @@ pub async fn get_withdrawal(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Envelope<WithdrawalView>>, ApiError> {
     let id = parse_id(&id)?;
-    let withdrawal = super::withdrawal_service(&state)
-        .withdrawal(id)
-        .await?
-        .filter(|w| w.user == who.user_id)
-        .ok_or_else(|| ApiError::not_found("Withdrawal"))?;
+    let withdrawal = state.withdrawals.withdrawal_of(who.user_id, id).await?;
     Ok(ok(view(&state, &withdrawal).await?))
 }
 
@@ -205,8 +166,9 @@ pub async fn cancel_withdrawal(
         action: "ledger.withdrawal_cancel",
         context: &client,
     };
-    let withdrawal = super::withdrawal_service(&state)
-        .decide_withdrawal(id, Some(who.user_id), Decision::Cancel, movement)
+    let withdrawal = state
+        .withdrawals
+        .decide(id, Some(who.user_id), Decision::Cancel, movement)
         .await?;
     Ok(ok(view(&state, &withdrawal).await?))
 }

@@ -2,8 +2,8 @@
 //! confirmations a deposit needs, each asset's withdrawal minimum, fee and daily limit, and the destination
 //! cooldown.
 
-use super::{ConfigError, Section};
-use crate::secret::Secret;
+use platform::config::Section;
+use platform::{ConfigError, Secret};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -173,8 +173,8 @@ impl FundingConfig {
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
-    use crate::config::{Overrides, Sources};
     use figment::Jail;
+    use platform::config::{Overrides, Sources};
 
     fn load_in_jail() -> Result<FundingConfig, ConfigError> {
         Sources::load(None, &Overrides::default())?.section()
@@ -264,7 +264,7 @@ mod tests {
             assert_eq!(config.required_confirmations("USD"), 1);
             assert!(config.deposit_provider("custody-one").is_some());
             assert!(config.deposit_provider("other").is_none());
-            let shown = toml::to_string(&crate::config::table(&config)).unwrap();
+            let shown = toml::to_string(&platform::config::table(&config)).unwrap();
             assert!(!shown.contains("whsec_"), "{shown}");
             for (toml, key) in [
                 (

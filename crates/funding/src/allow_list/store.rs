@@ -2,8 +2,8 @@
 //! both backends: no amounts here, so nothing differs by dialect but the row lock.
 
 use super::{AllowListRow, SavedDestination};
-use crate::LedgerError;
-use crate::withdrawals::Destination;
+use crate::FundingError;
+use crate::destination::Destination;
 use chrono::{DateTime, Utc};
 use money::AssetCode;
 use platform::{Backend, Db, Tx, on_db, on_tx};
@@ -27,14 +27,14 @@ struct DestinationRow {
 }
 
 impl TryFrom<DestinationRow> for SavedDestination {
-    type Error = LedgerError;
+    type Error = FundingError;
 
-    fn try_from(row: DestinationRow) -> Result<Self, LedgerError> {
+    fn try_from(row: DestinationRow) -> Result<Self, FundingError> {
         Ok(SavedDestination {
             id: row.id,
             user: row.user_id,
             asset: AssetCode::parse(&row.asset)
-                .map_err(|_| LedgerError::Corrupt(format!("withdrawal destination {}: bad asset", row.id)))?,
+                .map_err(|_| FundingError::Corrupt(format!("withdrawal destination {}: bad asset", row.id)))?,
             destination: Destination {
                 kind: row.kind,
                 masked: row.masked,
@@ -57,7 +57,7 @@ fn lock_rows(backend: Backend) -> &'static str {
 
 /// Inserts `d`; `Ok(false)` when the user already saved this destination for this asset (a racing insert that
 /// got past the caller's check).
-pub(super) async fn insert(tx: &mut Tx, d: &SavedDestination) -> Result<bool, LedgerError> {
+pub(super) async fn insert(tx: &mut Tx, d: &SavedDestination) -> Result<bool, FundingError> {
     let result = on_tx!(tx, conn => sqlx::query(
         "INSERT INTO ledger_withdrawal_destinations (id, user_id, asset, kind, masked, sealed, fingerprint, label, \
          created_at, usable_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -82,7 +82,7 @@ pub(super) async fn insert(tx: &mut Tx, d: &SavedDestination) -> Result<bool, Le
     }
 }
 
-pub(super) async fn count(tx: &mut Tx, user: Uuid) -> Result<i64, LedgerError> {
+pub(super) async fn count(tx: &mut Tx, user: Uuid) -> Result<i64, FundingError> {
     let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "SELECT COUNT(*) FROM ledger_withdrawal_destinations WHERE user_id = $1"
     )
@@ -98,7 +98,7 @@ pub(super) async fn find(
     user: Uuid,
     asset: &AssetCode,
     fingerprint: &str,
-) -> Result<Option<SavedDestination>, LedgerError> {
+) -> Result<Option<SavedDestination>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM ledger_withdrawal_destinations WHERE user_id = $1 AND asset = $2 AND fingerprint = $3"
     ));
@@ -111,7 +111,12 @@ pub(super) async fn find(
     row.map(SavedDestination::try_from).transpose()
 }
 
-pub(super) async fn exists(tx: &mut Tx, user: Uuid, asset: &AssetCode, fingerprint: &str) -> Result<bool, LedgerError> {
+pub(super) async fn exists(
+    tx: &mut Tx,
+    user: Uuid,
+    asset: &AssetCode,
+    fingerprint: &str,
+) -> Result<bool, FundingError> {
     let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "SELECT COUNT(*) FROM ledger_withdrawal_destinations WHERE user_id = $1 AND asset = $2 AND fingerprint = $3"
     )
@@ -124,7 +129,7 @@ pub(super) async fn exists(tx: &mut Tx, user: Uuid, asset: &AssetCode, fingerpri
 }
 
 /// The destination `id` if it is `user`'s, locked for the rest of the transaction on PostgreSQL.
-pub(super) async fn lock_owned(tx: &mut Tx, user: Uuid, id: Uuid) -> Result<Option<SavedDestination>, LedgerError> {
+pub(super) async fn lock_owned(tx: &mut Tx, user: Uuid, id: Uuid) -> Result<Option<SavedDestination>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM ledger_withdrawal_destinations WHERE id = $1 AND user_id = $2{}",
         lock_rows(tx.backend())
@@ -134,7 +139,7 @@ pub(super) async fn lock_owned(tx: &mut Tx, user: Uuid, id: Uuid) -> Result<Opti
     row.map(SavedDestination::try_from).transpose()
 }
 
-pub(super) async fn delete(tx: &mut Tx, id: Uuid) -> Result<(), LedgerError> {
+pub(super) async fn delete(tx: &mut Tx, id: Uuid) -> Result<(), FundingError> {
     on_tx!(tx, conn => sqlx::query("DELETE FROM ledger_withdrawal_destinations WHERE id = $1")
         .bind(id)
         .execute(conn)
@@ -149,7 +154,7 @@ pub(super) async fn list(
     user: Uuid,
     before: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<SavedDestination>, LedgerError> {
+) -> Result<Vec<SavedDestination>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM ledger_withdrawal_destinations WHERE user_id = $1 AND ($2 IS NULL OR id < $2) \
          ORDER BY id DESC LIMIT $3"
@@ -163,7 +168,7 @@ pub(super) async fn list(
     rows.into_iter().map(SavedDestination::try_from).collect()
 }
 
-pub(super) async fn mode(db: &Db, user: Uuid) -> Result<Option<AllowListRow>, LedgerError> {
+pub(super) async fn mode(db: &Db, user: Uuid) -> Result<Option<AllowListRow>, FundingError> {
     let row = on_db!(db, pool => sqlx::query_as(
         "SELECT enabled, disable_at FROM ledger_withdrawal_allowlist WHERE user_id = $1"
     )
@@ -173,7 +178,7 @@ pub(super) async fn mode(db: &Db, user: Uuid) -> Result<Option<AllowListRow>, Le
     Ok(row)
 }
 
-pub(super) async fn lock_mode(tx: &mut Tx, user: Uuid) -> Result<Option<AllowListRow>, LedgerError> {
+pub(super) async fn lock_mode(tx: &mut Tx, user: Uuid) -> Result<Option<AllowListRow>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT enabled, disable_at FROM ledger_withdrawal_allowlist WHERE user_id = $1{}",
         lock_rows(tx.backend())
@@ -188,7 +193,7 @@ pub(super) async fn put_mode(
     enabled: bool,
     disable_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<(), LedgerError> {
+) -> Result<(), FundingError> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO ledger_withdrawal_allowlist (user_id, enabled, disable_at, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled, disable_at = excluded.disable_at, \

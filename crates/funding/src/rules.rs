@@ -4,9 +4,9 @@
 //! (or whose precision changed) is converted at request time against its current precision by [`rules_for`],
 //! which rounds a value with too many decimals in the platform's favour instead of failing the request.
 
+use crate::{FundingConfig, FundingError};
 use ledger::{Asset, AssetCatalogue, LedgerError, largest_amount};
 use money::{Amount, AssetCode, DecimalString, HouseFlow, Precision, RoundingMode};
-use platform::config::FundingConfig;
 
 /// Minor units of one asset's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,23 @@ pub struct WithdrawalRules {
     pub fee: u128,
     /// `None`: the asset has no configured rules and no daily limit.
     pub daily_limit: Option<u128>,
+}
+
+impl WithdrawalRules {
+    /// Refuses an amount below the asset's minimum, naming `amount`.
+    pub fn check_minimum(&self, amount: u128, asset: &Asset) -> Result<(), FundingError> {
+        if amount < self.min {
+            return Err(FundingError::Invalid {
+                field: "amount",
+                reason: format!(
+                    "is below the minimum withdrawal of {} {}",
+                    Amount::from_minor(self.min, asset.precision),
+                    asset.code
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The rules of `asset` at its current precision: the configured ones, else a minimum of the smallest unit, no

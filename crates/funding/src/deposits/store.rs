@@ -1,11 +1,12 @@
 //! SQL of provider-notified deposits (`ledger_provider_deposits`), one text for both backends; the amount goes
-//! through [`super::sql`] like every other amount.
+//! through [`platform::db::numeric`] like every other amount.
 
-use super::sql;
-use crate::LedgerError;
-use crate::deposits::{Deposit, DepositStatus};
+use super::{Deposit, DepositStatus};
+use crate::FundingError;
+use crate::error::stored_amount;
 use chrono::{DateTime, Utc};
 use money::AssetCode;
+use platform::db::numeric as sql;
 use platform::{Db, Tx, on_db, on_tx};
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
@@ -25,18 +26,18 @@ struct DepositRow {
 }
 
 impl TryFrom<DepositRow> for Deposit {
-    type Error = LedgerError;
+    type Error = FundingError;
 
-    fn try_from(row: DepositRow) -> Result<Self, LedgerError> {
+    fn try_from(row: DepositRow) -> Result<Self, FundingError> {
         let what = format!("deposit {}", row.id);
-        let corrupt = |why: &str| LedgerError::Corrupt(format!("{what}: {why}"));
+        let corrupt = |why: &str| FundingError::Corrupt(format!("{what}: {why}"));
         Ok(Deposit {
             id: row.id,
             provider: row.provider,
             provider_tx_id: row.provider_tx_id,
             user: row.user_id,
             asset: AssetCode::parse(&row.asset).map_err(|_| corrupt("bad asset"))?,
-            amount: sql::parse_amount(&row.amount, &what)?,
+            amount: stored_amount(&row.amount, &what)?,
             confirmations: u32::try_from(row.confirmations).map_err(|_| corrupt("bad confirmations"))?,
             required_confirmations: u32::try_from(row.required_confirmations)
                 .map_err(|_| corrupt("bad required confirmations"))?,
@@ -48,7 +49,7 @@ impl TryFrom<DepositRow> for Deposit {
 
 /// Inserts `deposit` unless its (provider, provider_tx_id) exists. On PostgreSQL a concurrent insert of the same
 /// key waits for the first to commit and then does nothing.
-pub(crate) async fn insert_if_new(tx: &mut Tx, deposit: &Deposit) -> Result<(), LedgerError> {
+pub(crate) async fn insert_if_new(tx: &mut Tx, deposit: &Deposit) -> Result<(), FundingError> {
     let sql = AssertSqlSafe(format!(
         "INSERT INTO ledger_provider_deposits (id, provider, provider_tx_id, user_id, asset, amount, confirmations, \
          required_confirmations, status, created_at, updated_at) \
@@ -86,7 +87,7 @@ pub(crate) async fn list(
     status: Option<DepositStatus>,
     before: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<Deposit>, LedgerError> {
+) -> Result<Vec<Deposit>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {} FROM ledger_provider_deposits WHERE user_id = $1 AND ($2 IS NULL OR status = $2) \
          AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
@@ -102,7 +103,7 @@ pub(crate) async fn list(
     rows.into_iter().map(Deposit::try_from).collect()
 }
 
-pub(crate) async fn get(db: &Db, id: Uuid) -> Result<Option<Deposit>, LedgerError> {
+pub(crate) async fn get(db: &Db, id: Uuid) -> Result<Option<Deposit>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {} FROM ledger_provider_deposits WHERE id = $1",
         columns(db.backend())
@@ -112,7 +113,7 @@ pub(crate) async fn get(db: &Db, id: Uuid) -> Result<Option<Deposit>, LedgerErro
 }
 
 /// The deposit of (`provider`, `provider_tx_id`), locked for the rest of the transaction on PostgreSQL.
-pub(crate) async fn lock(tx: &mut Tx, provider: &str, provider_tx_id: &str) -> Result<Option<Deposit>, LedgerError> {
+pub(crate) async fn lock(tx: &mut Tx, provider: &str, provider_tx_id: &str) -> Result<Option<Deposit>, FundingError> {
     let backend = tx.backend();
     let sql = AssertSqlSafe(format!(
         "SELECT {} FROM ledger_provider_deposits WHERE provider = $1 AND provider_tx_id = $2{}",
@@ -133,7 +134,7 @@ pub(crate) async fn update_progress(
     confirmations: u32,
     status: DepositStatus,
     now: DateTime<Utc>,
-) -> Result<(), LedgerError> {
+) -> Result<(), FundingError> {
     on_tx!(tx, conn => sqlx::query(
         "UPDATE ledger_provider_deposits SET confirmations = $1, status = $2, updated_at = $3 WHERE id = $4"
     )

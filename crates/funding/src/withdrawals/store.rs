@@ -1,11 +1,13 @@
-//! SQL of withdrawals (`ledger_withdrawals`), one text for both backends; amounts go through [`super::sql`] like
-//! every other amount.
+//! SQL of withdrawals (`ledger_withdrawals`), one text for both backends; amounts go through
+//! [`platform::db::numeric`] like every other amount.
 
-use super::sql;
-use crate::LedgerError;
-use crate::withdrawals::{Destination, Withdrawal, WithdrawalStatus};
+use super::{Withdrawal, WithdrawalStatus};
+use crate::FundingError;
+use crate::destination::Destination;
+use crate::error::stored_amount;
 use chrono::{DateTime, Utc};
 use money::AssetCode;
+use platform::db::numeric as sql;
 use platform::{Backend, Db, Tx, on_db, on_tx};
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
@@ -37,17 +39,17 @@ struct WithdrawalRow {
 }
 
 impl TryFrom<WithdrawalRow> for Withdrawal {
-    type Error = LedgerError;
+    type Error = FundingError;
 
-    fn try_from(row: WithdrawalRow) -> Result<Self, LedgerError> {
+    fn try_from(row: WithdrawalRow) -> Result<Self, FundingError> {
         let what = format!("withdrawal {}", row.id);
-        let corrupt = |why: &str| LedgerError::Corrupt(format!("{what}: {why}"));
+        let corrupt = |why: &str| FundingError::Corrupt(format!("{what}: {why}"));
         Ok(Withdrawal {
             id: row.id,
             user: row.user_id,
             asset: AssetCode::parse(&row.asset).map_err(|_| corrupt("bad asset"))?,
-            amount: sql::parse_amount(&row.amount, &what)?,
-            fee: sql::parse_amount(&row.fee, &what)?,
+            amount: stored_amount(&row.amount, &what)?,
+            fee: stored_amount(&row.fee, &what)?,
             destination: Destination {
                 kind: row.destination_kind,
                 masked: row.destination_masked,
@@ -63,7 +65,7 @@ impl TryFrom<WithdrawalRow> for Withdrawal {
     }
 }
 
-pub(crate) async fn insert(tx: &mut Tx, w: &Withdrawal) -> Result<(), LedgerError> {
+pub(crate) async fn insert(tx: &mut Tx, w: &Withdrawal) -> Result<(), FundingError> {
     let backend = tx.backend();
     let sql = AssertSqlSafe(format!(
         "INSERT INTO ledger_withdrawals (id, user_id, asset, amount, fee, destination_kind, destination_masked, \
@@ -90,7 +92,7 @@ pub(crate) async fn insert(tx: &mut Tx, w: &Withdrawal) -> Result<(), LedgerErro
 }
 
 /// The withdrawal `id`, locked for the rest of the transaction on PostgreSQL.
-pub(crate) async fn lock(tx: &mut Tx, id: Uuid) -> Result<Option<Withdrawal>, LedgerError> {
+pub(crate) async fn lock(tx: &mut Tx, id: Uuid) -> Result<Option<Withdrawal>, FundingError> {
     let backend = tx.backend();
     let sql = AssertSqlSafe(format!(
         "SELECT {} FROM ledger_withdrawals WHERE id = $1{}",
@@ -101,7 +103,7 @@ pub(crate) async fn lock(tx: &mut Tx, id: Uuid) -> Result<Option<Withdrawal>, Le
     row.map(Withdrawal::try_from).transpose()
 }
 
-pub(crate) async fn get(db: &Db, id: Uuid) -> Result<Option<Withdrawal>, LedgerError> {
+pub(crate) async fn get(db: &Db, id: Uuid) -> Result<Option<Withdrawal>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {} FROM ledger_withdrawals WHERE id = $1",
         columns(db.backend())
@@ -117,7 +119,7 @@ pub(crate) async fn list(
     status: Option<WithdrawalStatus>,
     before: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<Withdrawal>, LedgerError> {
+) -> Result<Vec<Withdrawal>, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {} FROM ledger_withdrawals WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR status = $2) \
          AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
@@ -141,7 +143,7 @@ pub(crate) async fn counted_since(
     user: Uuid,
     asset: &AssetCode,
     since: DateTime<Utc>,
-) -> Result<u128, LedgerError> {
+) -> Result<u128, FundingError> {
     let sql = AssertSqlSafe(format!(
         "SELECT {} FROM ledger_withdrawals WHERE user_id = $1 AND asset = $2 AND created_at >= $3 \
          AND status NOT IN ('REJECTED', 'CANCELLED')",
@@ -154,13 +156,13 @@ pub(crate) async fn counted_since(
         .fetch_all(conn)
         .await)?;
     amounts.iter().try_fold(0u128, |sum, text| {
-        let amount = sql::parse_amount(text, "withdrawal amount")?;
+        let amount = stored_amount(text, "withdrawal amount")?;
         sum.checked_add(amount)
-            .ok_or_else(|| LedgerError::Corrupt("withdrawal amounts beyond u128".to_owned()))
+            .ok_or_else(|| FundingError::Corrupt("withdrawal amounts beyond u128".to_owned()))
     })
 }
 
-pub(crate) async fn update(tx: &mut Tx, w: &Withdrawal) -> Result<(), LedgerError> {
+pub(crate) async fn update(tx: &mut Tx, w: &Withdrawal) -> Result<(), FundingError> {
     on_tx!(tx, conn => sqlx::query(
         "UPDATE ledger_withdrawals SET status = $1, reason = $2, payout_reference = $3, decided_by = $4, \
          updated_at = $5 WHERE id = $6"

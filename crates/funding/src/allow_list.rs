@@ -8,18 +8,22 @@
 
 mod store;
 
-use crate::withdrawals::Destination;
-use crate::{Ledger, LedgerError, Movement};
+use crate::destination::{self, Destination, DestinationInput, DestinationVault};
+use crate::{FundingConfig, FundingError};
 use chrono::{DateTime, Duration, Utc};
+use identity::TwoFactor;
+use ledger::{Asset, Ledger, Movement};
 use money::AssetCode;
-use platform::Tx;
 use platform::audit::{self, AuditRecord, Outcome};
-use platform::outbox;
+use platform::text::has_hidden_characters;
+use platform::{Db, Tx, outbox};
 use serde_json::json;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Most saved destinations one user may keep; far more than real use, few enough to list on one screen.
 pub const MAX_DESTINATIONS: i64 = 100;
+const MAX_LABEL_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedDestination {
@@ -41,15 +45,27 @@ impl SavedDestination {
     }
 }
 
-/// A destination to save, validated and sealed by the caller (the sealed data's associated data names `id`).
+/// A destination a user asks to save. `asset` is parsed by the caller against the catalogue; the rest is
+/// checked here.
 #[derive(Debug, Clone)]
-pub struct NewDestination {
-    pub id: Uuid,
+pub struct NewDestination<'a> {
     pub user: Uuid,
-    pub asset: AssetCode,
-    pub destination: Destination,
-    pub fingerprint: String,
+    pub asset: &'a Asset,
+    pub destination: DestinationInput,
+    /// Optional, at most 64 characters without control characters.
     pub label: Option<String>,
+    /// A current TOTP code; needed when the user has two-factor authentication on.
+    pub code: Option<&'a str>,
+}
+
+/// A destination to save, checked and sealed (the sealed data's associated data names `id`).
+struct Sealed {
+    id: Uuid,
+    user: Uuid,
+    asset: AssetCode,
+    destination: Destination,
+    fingerprint: String,
+    label: Option<String>,
 }
 
 /// The allow-list mode as it stands now.
@@ -102,37 +118,101 @@ impl Screening {
     }
 }
 
-/// The withdrawal destination allow-list of each user. Built on the ledger's posting seam: its own rows and
-/// the money move in one transaction.
+/// Binds a sealed saved destination to its row and owner.
+fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
+    format!("withdrawal-allowlist-destination:{id}:{user}").into_bytes()
+}
+
+/// A label trimmed, or refused naming `label`.
+fn label(label: Option<String>) -> Result<Option<String>, FundingError> {
+    let Some(label) = label else {
+        return Ok(None);
+    };
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || has_hidden_characters(label) {
+        return Err(FundingError::Invalid {
+            field: "label",
+            reason: format!(
+                "must be 1 to {MAX_LABEL_CHARS} characters without control, bidirectional-override or zero-width characters"
+            ),
+        });
+    }
+    Ok(Some(label.to_owned()))
+}
+
+/// The withdrawal destination allow-list of each user. Its changes are audited and announced on the outbox in
+/// their transaction.
 #[derive(Clone)]
 pub struct WithdrawalDestinations {
     ledger: Ledger,
+    db: Db,
+    config: Arc<FundingConfig>,
+    vault: DestinationVault,
+    two_factor: TwoFactor,
 }
 
 impl WithdrawalDestinations {
-    pub fn new(ledger: Ledger) -> WithdrawalDestinations {
-        WithdrawalDestinations { ledger }
+    pub fn new(
+        ledger: Ledger,
+        db: Db,
+        config: Arc<FundingConfig>,
+        vault: DestinationVault,
+        two_factor: TwoFactor,
+    ) -> WithdrawalDestinations {
+        WithdrawalDestinations {
+            ledger,
+            db,
+            config,
+            vault,
+            two_factor,
+        }
     }
 
-    /// Saves a destination, usable from now + `cooldown`. Refused with `Conflict` when the user already saved it
-    /// for this asset and `LimitExceeded` beyond [`MAX_DESTINATIONS`].
-    pub async fn save_withdrawal_destination(
+    /// How long a new destination waits before use, and a switch-off before it takes effect, in seconds.
+    pub fn cooldown_secs(&self) -> u64 {
+        self.config.withdrawal_destination_cooldown_secs
+    }
+
+    fn cooldown(&self) -> Duration {
+        const MONTH_SECS: u64 = 30 * 24 * 3600;
+        Duration::seconds(self.cooldown_secs().min(MONTH_SECS) as i64)
+    }
+
+    /// Checks, seals and saves a destination, usable after the cool-down; the 2FA code is checked after the
+    /// input. Refused with `Conflict` when the user already saved it for this asset and `LimitExceeded` beyond
+    /// [`MAX_DESTINATIONS`].
+    pub async fn save(
         &self,
-        new: NewDestination,
-        cooldown: Duration,
+        new: NewDestination<'_>,
         movement: Movement<'_>,
-    ) -> Result<SavedDestination, LedgerError> {
-        self.ledger.movable_asset(&new.asset).await?;
-        let mut tx = self.ledger.db().begin().await?;
+    ) -> Result<SavedDestination, FundingError> {
+        let checked = destination::check(new.destination, new.asset)?;
+        let label = label(new.label)?;
+        self.two_factor.step_up(new.user, new.code).await?;
+        let id = Uuid::now_v7();
+        let sealed = Sealed {
+            id,
+            user: new.user,
+            asset: new.asset.code,
+            fingerprint: self.vault.fingerprint(&checked),
+            destination: self.vault.seal(&checked, &associated_data(id, new.user))?,
+            label,
+        };
+        self.insert(sealed, movement).await
+    }
+
+    async fn insert(&self, new: Sealed, movement: Movement<'_>) -> Result<SavedDestination, FundingError> {
+        let cooldown = self.cooldown();
+        let mut tx = self.ledger.begin().await?;
         let now = self.ledger.now();
-        let duplicate = || LedgerError::Conflict(format!("this destination is already saved for {}", new.asset));
+        let duplicate = || FundingError::Conflict(format!("this destination is already saved for {}", new.asset));
         if store::exists(&mut tx, new.user, &new.asset, &new.fingerprint).await? {
             tx.rollback().await?;
             return Err(duplicate());
         }
         if store::count(&mut tx, new.user).await? >= MAX_DESTINATIONS {
             tx.rollback().await?;
-            return Err(LedgerError::LimitExceeded(format!(
+            return Err(FundingError::LimitExceeded(format!(
                 "at most {MAX_DESTINATIONS} withdrawal destinations may be saved; delete one first"
             )));
         }
@@ -140,9 +220,9 @@ impl WithdrawalDestinations {
             id: new.id,
             user: new.user,
             asset: new.asset,
-            destination: new.destination.clone(),
-            fingerprint: new.fingerprint.clone(),
-            label: new.label.clone(),
+            destination: new.destination,
+            fingerprint: new.fingerprint,
+            label: new.label,
             created_at: now,
             usable_from: now + cooldown,
         };
@@ -167,31 +247,25 @@ impl WithdrawalDestinations {
     }
 
     /// Up to `limit` of the user's saved destinations, newest first, older than `before`; and whether more follow.
-    pub async fn withdrawal_destinations(
+    pub async fn list(
         &self,
         user: Uuid,
         before: Option<Uuid>,
         limit: u32,
-    ) -> Result<(Vec<SavedDestination>, bool), LedgerError> {
-        let mut items = store::list(self.ledger.db(), user, before, i64::from(limit) + 1).await?;
+    ) -> Result<(Vec<SavedDestination>, bool), FundingError> {
+        let mut items = store::list(&self.db, user, before, i64::from(limit) + 1).await?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         Ok((items, more))
     }
 
-    /// Deletes the user's saved destination `id`; `None` when there is none of that user's (another user's is not
-    /// found either).
-    pub async fn remove_withdrawal_destination(
-        &self,
-        user: Uuid,
-        id: Uuid,
-        movement: Movement<'_>,
-    ) -> Result<Option<SavedDestination>, LedgerError> {
-        let mut tx = self.ledger.db().begin().await?;
+    /// Deletes the user's saved destination `id`; another user's is not found.
+    pub async fn remove(&self, user: Uuid, id: Uuid, movement: Movement<'_>) -> Result<SavedDestination, FundingError> {
+        let mut tx = self.ledger.begin().await?;
         let now = self.ledger.now();
         let Some(found) = store::lock_owned(&mut tx, user, id).await? else {
             tx.rollback().await?;
-            return Ok(None);
+            return Err(FundingError::NotFound("Withdrawal destination"));
         };
         store::delete(&mut tx, id).await?;
         let details = destination_details(&found);
@@ -207,27 +281,31 @@ impl WithdrawalDestinations {
         .await?;
         outbox::enqueue(&mut tx, "withdrawal_destination.removed", &details, now).await?;
         tx.commit().await?;
-        Ok(Some(found))
+        Ok(found)
     }
 
     /// The user's allow-list mode now.
-    pub async fn withdrawal_allow_list(&self, user: Uuid) -> Result<AllowList, LedgerError> {
-        Ok(AllowList::at(
-            store::mode(self.ledger.db(), user).await?,
-            self.ledger.now(),
-        ))
+    pub async fn mode(&self, user: Uuid) -> Result<AllowList, FundingError> {
+        Ok(AllowList::at(store::mode(&self.db, user).await?, self.ledger.now()))
     }
 
-    /// Switches the mode on at once (cancelling a scheduled switch-off), or schedules the switch-off for now +
-    /// `cooldown`. A request that changes nothing (on when on, off when off or already scheduled) writes nothing.
-    pub async fn set_withdrawal_allow_list(
+    /// Switches the mode on at once (cancelling a scheduled switch-off), or schedules the switch-off for after
+    /// the cool-down. Only a switch-off that would actually be scheduled widens what may be withdrawn, so only
+    /// that needs the 2FA code. A request that changes nothing (on when on, off when off or already scheduled)
+    /// writes nothing.
+    pub async fn set_mode(
         &self,
         user: Uuid,
         enabled: bool,
-        cooldown: Duration,
+        code: Option<&str>,
         movement: Movement<'_>,
-    ) -> Result<AllowList, LedgerError> {
-        let mut tx = self.ledger.db().begin().await?;
+    ) -> Result<AllowList, FundingError> {
+        let current = self.mode(user).await?;
+        if !enabled && current.enabled && current.disable_at.is_none() {
+            self.two_factor.step_up(user, code).await?;
+        }
+        let cooldown = self.cooldown();
+        let mut tx = self.ledger.begin().await?;
         let now = self.ledger.now();
         let current = AllowList::at(store::lock_mode(&mut tx, user).await?, now);
         let (next, action) = match (enabled, current.enabled, current.disable_at) {
@@ -274,19 +352,19 @@ impl WithdrawalDestinations {
 
     /// Whether the user may withdraw `asset` to the destination with `fingerprint` now. A refusal is audited
     /// (with the destination's masked form) and nothing else is written.
-    pub async fn screen_withdrawal_destination(
+    pub(crate) async fn screen(
         &self,
         user: Uuid,
         asset: &AssetCode,
         fingerprint: &str,
         masked: &str,
         movement: Movement<'_>,
-    ) -> Result<Screening, LedgerError> {
+    ) -> Result<Screening, FundingError> {
         let now = self.ledger.now();
-        if !AllowList::at(store::mode(self.ledger.db(), user).await?, now).enabled {
+        if !AllowList::at(store::mode(&self.db, user).await?, now).enabled {
             return Ok(Screening::NotRequired);
         }
-        let screening = match store::find(self.ledger.db(), user, asset, fingerprint).await? {
+        let screening = match store::find(&self.db, user, asset, fingerprint).await? {
             Some(saved) if saved.usable_at(now) => return Ok(Screening::Allowed(saved.id)),
             Some(saved) => Screening::CoolingDown {
                 usable_from: saved.usable_from,
@@ -297,7 +375,7 @@ impl WithdrawalDestinations {
             Screening::CoolingDown { usable_from } => ("destination_cooling_down", Some(*usable_from)),
             _ => ("destination_not_allowed", None),
         };
-        let mut tx = self.ledger.db().begin().await?;
+        let mut tx = self.ledger.begin().await?;
         let details = json!({
             "user_id": user,
             "asset": asset.as_str(),
@@ -340,7 +418,7 @@ async fn record(
     outcome: Outcome,
     details: serde_json::Value,
     at: DateTime<Utc>,
-) -> Result<(), LedgerError> {
+) -> Result<(), FundingError> {
     audit::record(
         tx,
         &AuditRecord {

@@ -9,15 +9,21 @@
 //! Statuses: PENDING → APPROVED → COMPLETED, or PENDING → REJECTED / CANCELLED; any other move is a conflict.
 //! Every ledger transfer id derives from the row's id, so a row can never journal a second hold or posting.
 
-use crate::account::{Movement, Purpose};
-use crate::books::{Action, TransferId, TransferKind, TransferRequest};
-use crate::{Ledger, LedgerError, store};
+mod store;
+
+use crate::allow_list::{Screening, WithdrawalDestinations};
+use crate::destination::{self, Destination, DestinationInput, DestinationVault};
+use crate::rules::rules_for;
+use crate::{FundingConfig, FundingError};
 use chrono::{DateTime, Duration, Utc};
+use identity::TwoFactor;
+use ledger::books::{Action, TransferId, TransferKind, TransferRequest};
+use ledger::{Asset, Ledger, Movement, Purpose};
 use money::{Amount, AssetCode, Precision};
-use platform::Tx;
 use platform::audit::{self, AuditRecord};
-use platform::outbox;
+use platform::{Db, Tx, outbox};
 use serde_json::json;
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,15 +59,6 @@ impl WithdrawalStatus {
     }
 }
 
-/// Where the money goes: sealed by the caller (the ledger never sees it in clear), with a masked form to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Destination {
-    /// `crypto` or `bank`.
-    pub kind: String,
-    pub masked: String,
-    pub sealed: Vec<u8>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Withdrawal {
     pub id: Uuid,
@@ -83,18 +80,32 @@ pub struct Withdrawal {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A withdrawal request, validated by the caller. `id` is chosen by the caller because the sealed destination's
-/// associated data names it.
+/// What a user asks to withdraw. `asset` and `amount` are parsed by the caller against the catalogue; the rest
+/// is checked here.
 #[derive(Debug, Clone)]
-pub struct WithdrawalRequest {
+pub struct WithdrawalOrder<'a> {
+    /// The withdrawal's id, chosen by the caller (the request's operation id), so a request run again after a
+    /// crash finds what its first run committed.
     pub id: Uuid,
     pub user: Uuid,
-    pub asset: AssetCode,
+    pub asset: &'a Asset,
+    /// What the destination receives, in minor units; the fee comes on top.
     pub amount: u128,
-    pub fee: u128,
+    pub destination: DestinationInput,
+    /// A current TOTP code; needed when the user has two-factor authentication on.
+    pub code: Option<&'a str>,
+}
+
+/// A withdrawal request, checked: what is held.
+struct WithdrawalRequest {
+    id: Uuid,
+    user: Uuid,
+    asset: AssetCode,
+    amount: u128,
+    fee: u128,
     /// The most the user may withdraw of the asset in 24 h (counting this one); `None` for no limit.
-    pub daily_limit: Option<u128>,
-    pub destination: Destination,
+    daily_limit: Option<u128>,
+    destination: Destination,
 }
 
 /// What staff or the owner decide.
@@ -142,48 +153,111 @@ fn derived(id: Uuid, n: u128) -> TransferId {
 /// The limit window: a rolling 24 h.
 const WINDOW_HOURS: i64 = 24;
 
+/// Binds a sealed destination to its withdrawal and owner, so it cannot be moved to another row.
+fn associated_data(id: Uuid, user: Uuid) -> Vec<u8> {
+    format!("withdrawal-destination:{id}:{user}").into_bytes()
+}
+
 /// Withdrawals: requested by users, held until staff decide. Built on the ledger's posting seam: its own rows and
 /// the money move in one transaction.
 #[derive(Clone)]
 pub struct Withdrawals {
     ledger: Ledger,
+    db: Db,
+    config: Arc<FundingConfig>,
+    vault: DestinationVault,
+    allow_list: WithdrawalDestinations,
+    two_factor: TwoFactor,
 }
 
 impl Withdrawals {
-    pub fn new(ledger: Ledger) -> Withdrawals {
-        Withdrawals { ledger }
+    pub fn new(
+        ledger: Ledger,
+        db: Db,
+        config: Arc<FundingConfig>,
+        vault: DestinationVault,
+        allow_list: WithdrawalDestinations,
+        two_factor: TwoFactor,
+    ) -> Withdrawals {
+        Withdrawals {
+            ledger,
+            db,
+            config,
+            vault,
+            allow_list,
+            two_factor,
+        }
     }
 
-    /// Records a PENDING withdrawal and holds `amount + fee` in the same transaction. Refused with
+    /// Checks and records a withdrawal: the asset's minimum, the destination against the asset's kind, the
+    /// user's allow-list, then the 2FA code (after the rest, so a request refused for its input does not use up
+    /// the code); then holds `amount + fee` with the PENDING row in one transaction. Refused with
     /// `LimitExceeded` above the daily limit and `InsufficientFunds` when the wallet cannot cover both holds.
-    pub async fn request_withdrawal(
+    pub async fn request(
+        &self,
+        order: WithdrawalOrder<'_>,
+        movement: Movement<'_>,
+    ) -> Result<Withdrawal, FundingError> {
+        let asset = order.asset;
+        let rules = rules_for(&self.config, asset);
+        rules.check_minimum(order.amount, asset)?;
+        let checked = destination::check(order.destination, asset)?;
+        let screening = self
+            .allow_list
+            .screen(
+                order.user,
+                &asset.code,
+                &self.vault.fingerprint(&checked),
+                &checked.masked,
+                movement,
+            )
+            .await?;
+        match screening {
+            Screening::NotRequired | Screening::Allowed(_) => {}
+            Screening::NotSaved => return Err(FundingError::NotAllowListed(asset.code)),
+            Screening::CoolingDown { usable_from } => return Err(FundingError::CoolingDown(usable_from)),
+        }
+        self.two_factor.step_up(order.user, order.code).await?;
+        let destination = self.vault.seal(&checked, &associated_data(order.id, order.user))?;
+        let request = WithdrawalRequest {
+            id: order.id,
+            user: order.user,
+            asset: asset.code,
+            amount: order.amount,
+            fee: rules.fee,
+            daily_limit: rules.daily_limit,
+            destination,
+        };
+        self.hold(request, asset, movement).await
+    }
+
+    /// Records the PENDING withdrawal and holds `amount + fee` in the same transaction.
+    async fn hold(
         &self,
         request: WithdrawalRequest,
+        asset: &Asset,
         movement: Movement<'_>,
-    ) -> Result<Withdrawal, LedgerError> {
-        let asset = self.ledger.movable_asset(&request.asset).await?;
+    ) -> Result<Withdrawal, FundingError> {
         let external = self
             .ledger
             .system_account(&request.asset, Purpose::ExternalWithdrawals)
             .await?;
         let fees = self.ledger.system_account(&request.asset, Purpose::Fees).await?;
-        let mut tx = self.ledger.db().begin().await?;
+        let mut tx = self.ledger.begin().await?;
         let now = self.ledger.now();
-        let wallet = store::ensure_account(&mut tx, Some(request.user), &request.asset, Purpose::Wallet, now).await?;
-        // Locked before the limit is counted, in id order like every batch: two requests at once are counted
-        // one after the other.
-        let mut ids = [wallet.account.id, external.account.id, fees.account.id];
-        ids.sort();
-        for id in ids {
-            store::lock_account(&mut tx, id).await?;
-        }
+        let mut posting = self.ledger.within(&mut tx);
+        let wallet = posting.wallet(request.user, &request.asset).await?;
+        // Locked before the limit is counted: two requests at once are counted one after the other.
+        posting
+            .lock(&[wallet.account.id, external.account.id, fees.account.id])
+            .await?;
         if let Some(limit) = request.daily_limit {
             let since = now - Duration::hours(WINDOW_HOURS);
-            let used = store::withdrawals::counted_since(&mut tx, request.user, &request.asset, since).await?;
+            let used = store::counted_since(&mut tx, request.user, &request.asset, since).await?;
             if used.saturating_add(request.amount) > limit {
                 tx.rollback().await?;
                 let remaining = limit.saturating_sub(used);
-                return Err(LedgerError::LimitExceeded(format!(
+                return Err(FundingError::LimitExceeded(format!(
                     "this withdrawal exceeds the 24 h limit of {} {}; {} remain",
                     Amount::from_minor(limit, asset.precision),
                     asset.code,
@@ -205,7 +279,7 @@ impl Withdrawals {
             created_at: now,
             updated_at: now,
         };
-        store::withdrawals::insert(&mut tx, &withdrawal).await?;
+        store::insert(&mut tx, &withdrawal).await?;
         let hold = Action::Hold { expires_at: None };
         let mut batch = vec![TransferRequest {
             id: derived(withdrawal.id, 0),
@@ -238,8 +312,12 @@ impl Withdrawals {
         Ok(withdrawal)
     }
 
-    pub async fn withdrawal(&self, id: Uuid) -> Result<Option<Withdrawal>, LedgerError> {
-        store::withdrawals::get(self.ledger.db(), id).await
+    /// The user's withdrawal `id`; another user's is not found.
+    pub async fn withdrawal_of(&self, user: Uuid, id: Uuid) -> Result<Withdrawal, FundingError> {
+        store::get(&self.db, id)
+            .await?
+            .filter(|w| w.user == user)
+            .ok_or(FundingError::NotFound("Withdrawal"))
     }
 
     /// Up to `limit` withdrawals, newest first, of one user and/or one status, older than `before`; and whether
@@ -250,8 +328,8 @@ impl Withdrawals {
         status: Option<WithdrawalStatus>,
         before: Option<Uuid>,
         limit: u32,
-    ) -> Result<(Vec<Withdrawal>, bool), LedgerError> {
-        let mut items = store::withdrawals::list(self.ledger.db(), user, status, before, i64::from(limit) + 1).await?;
+    ) -> Result<(Vec<Withdrawal>, bool), FundingError> {
+        let mut items = store::list(&self.db, user, status, before, i64::from(limit) + 1).await?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
         Ok((items, more))
@@ -260,18 +338,19 @@ impl Withdrawals {
     /// Moves withdrawal `id` on by `decision`, settling its holds when the decision does, in one transaction.
     /// `owner`: the only user who may act on it (the owner's own cancel), so another user's withdrawal is not
     /// found. Staff decisions (`owner` `None`) are audited with the withdrawal as target.
-    pub async fn decide_withdrawal(
+    pub async fn decide(
         &self,
         id: Uuid,
         owner: Option<Uuid>,
         decision: Decision,
         movement: Movement<'_>,
-    ) -> Result<Withdrawal, LedgerError> {
-        let Some(found) = self.withdrawal(id).await? else {
-            return Err(LedgerError::WithdrawalNotFound);
+    ) -> Result<Withdrawal, FundingError> {
+        let not_found = FundingError::NotFound("Withdrawal");
+        let Some(found) = store::get(&self.db, id).await? else {
+            return Err(not_found);
         };
         if owner.is_some_and(|o| o != found.user) {
-            return Err(LedgerError::WithdrawalNotFound);
+            return Err(not_found);
         }
         // Approving moves money out, which a disabled asset forbids; cancelling, rejecting and completing only
         // release or record what is already held, and must not leave funds locked when an asset is disabled.
@@ -284,21 +363,21 @@ impl Withdrawals {
             .system_account(&found.asset, Purpose::ExternalWithdrawals)
             .await?;
         let fees = self.ledger.system_account(&found.asset, Purpose::Fees).await?;
-        let mut tx = self.ledger.db().begin().await?;
+        let mut tx = self.ledger.begin().await?;
         let now = self.ledger.now();
-        let stored = store::withdrawals::lock(&mut tx, id)
+        let stored = store::lock(&mut tx, id)
             .await?
-            .ok_or_else(|| LedgerError::Corrupt(format!("withdrawal {id} vanished")))?;
+            .ok_or_else(|| FundingError::Corrupt(format!("withdrawal {id} vanished")))?;
         if stored.status != decision.from() {
             tx.rollback().await?;
-            return Err(LedgerError::Conflict(format!(
+            return Err(FundingError::Conflict(format!(
                 "withdrawal {id} is {}; it must be {} to become {}",
                 stored.status.as_str(),
                 decision.from().as_str(),
                 decision.target().as_str()
             )));
         }
-        let wallet = store::ensure_account(&mut tx, Some(stored.user), &stored.asset, Purpose::Wallet, now).await?;
+        let wallet = self.ledger.within(&mut tx).wallet(stored.user, &stored.asset).await?;
         let settle = |pending: u128, id_of: u128, amount: u128, credit, kind, post: bool| TransferRequest {
             id: derived(stored.id, id_of),
             debit: wallet.account.id,
@@ -350,7 +429,7 @@ impl Withdrawals {
         if owner.is_none() {
             updated.decided_by = movement.actor;
         }
-        store::withdrawals::update(&mut tx, &updated).await?;
+        store::update(&mut tx, &updated).await?;
         if !batch.is_empty() {
             self.ledger.within(&mut tx).apply(&batch, movement).await?;
         }
@@ -370,7 +449,7 @@ async fn record_staff_action(
     decision: &Decision,
     movement: Movement<'_>,
     now: DateTime<Utc>,
-) -> Result<(), LedgerError> {
+) -> Result<(), FundingError> {
     let action = match decision {
         Decision::Approve => "withdrawal.approve",
         Decision::Reject { .. } => "withdrawal.reject",
