@@ -1,0 +1,12 @@
+-- One row per refreshed pair per refresh interval: the history behind GET /v1/rates/history and portfolio
+-- history. The rate is exact decimal text; `recorded_unix` (seconds) is what history buckets by.
+CREATE TABLE rates_snapshots (
+    id            BIGSERIAL PRIMARY KEY,
+    pair          TEXT NOT NULL,
+    rate          TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    as_of         TIMESTAMPTZ NOT NULL,
+    recorded_at   TIMESTAMPTZ NOT NULL,
+    recorded_unix BIGINT NOT NULL
+);
+CREATE INDEX rates_snapshots_pair_time ON rates_snapshots (pair, recorded_unix);
