@@ -21,11 +21,11 @@ pub struct Snapshot<'a> {
 pub async fn record(db: &Db, snapshot: &Snapshot<'_>, now: DateTime<Utc>) -> Result<bool, RatesError> {
     let mut tx = db.begin().await?;
     let previous: Option<(String,)> = on_tx!(&mut tx, conn => sqlx::query_as(
-        "SELECT rate FROM rates_snapshots WHERE pair = $1 ORDER BY recorded_unix DESC, id DESC LIMIT 1"
+        "SELECT rate FROM rates_snapshots WHERE pair = $1 ORDER BY recorded_ms DESC, id DESC LIMIT 1"
     ).bind(snapshot.pair).fetch_optional(conn).await)?;
     let rate = snapshot.rate.to_string();
     on_tx!(&mut tx, conn => sqlx::query(
-        "INSERT INTO rates_snapshots (pair, rate, source, as_of, recorded_at, recorded_unix) \
+        "INSERT INTO rates_snapshots (pair, rate, source, as_of, recorded_at, recorded_ms) \
          VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(snapshot.pair)
@@ -33,7 +33,7 @@ pub async fn record(db: &Db, snapshot: &Snapshot<'_>, now: DateTime<Utc>) -> Res
     .bind(snapshot.source)
     .bind(snapshot.as_of)
     .bind(now)
-    .bind(now.timestamp())
+    .bind(now.timestamp_millis())
     .execute(conn).await.map(|_| ()))?;
     let previous = previous.map(|(text,)| text);
     let changed = previous.as_deref() != Some(rate.as_str());
@@ -65,23 +65,23 @@ pub async fn history(
 ) -> Result<Vec<StoredPoint>, RatesError> {
     // The latest row of a bucket is its highest id: rows of a pair are only ever appended.
     let rows: Vec<(i64, String, String, DateTime<Utc>)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT recorded_unix, rate, source, as_of FROM rates_snapshots WHERE id IN (\
+        "SELECT recorded_ms, rate, source, as_of FROM rates_snapshots WHERE id IN (\
              SELECT MAX(id) FROM rates_snapshots \
-             WHERE pair = $1 AND recorded_unix >= $2 AND recorded_unix < $3 \
-             GROUP BY recorded_unix / $4) \
-         ORDER BY recorded_unix, id"
+             WHERE pair = $1 AND recorded_ms >= $2 AND recorded_ms < $3 \
+             GROUP BY recorded_ms / $4) \
+         ORDER BY recorded_ms, id"
     )
     .bind(pair)
-    .bind(from.timestamp())
-    .bind(to.timestamp())
-    .bind(interval_secs)
+    .bind(from.timestamp_millis())
+    .bind(to.timestamp_millis())
+    .bind(interval_secs * 1000)
     .fetch_all(pool).await)?;
     rows.into_iter()
-        .map(|(unix, rate, source, as_of)| {
+        .map(|(millis, rate, source, as_of)| {
             let rate = Rate::parse(&rate).map_err(|_| RatesError::Corrupt(format!("snapshot rate {rate:?}")))?;
-            let bucket = unix - unix.rem_euclid(interval_secs);
-            let bucket = DateTime::from_timestamp(bucket, 0)
-                .ok_or_else(|| RatesError::Corrupt(format!("snapshot time {unix}")))?;
+            let seconds = millis.div_euclid(1000);
+            let bucket = DateTime::from_timestamp(seconds - seconds.rem_euclid(interval_secs), 0)
+                .ok_or_else(|| RatesError::Corrupt(format!("snapshot time {millis}")))?;
             Ok(StoredPoint {
                 bucket,
                 rate,
