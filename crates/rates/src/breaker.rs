@@ -44,9 +44,17 @@ impl BreakerState {
 
 #[derive(Debug)]
 enum State {
-    Closed { since: DateTime<Utc>, requests: u32, failures: u32 },
-    Open { until: DateTime<Utc> },
-    HalfOpen { trials: u32 },
+    Closed {
+        since: DateTime<Utc>,
+        requests: u32,
+        failures: u32,
+    },
+    Open {
+        until: DateTime<Utc>,
+    },
+    HalfOpen {
+        trials: u32,
+    },
 }
 
 pub struct Breaker {
@@ -61,7 +69,11 @@ impl Breaker {
         Breaker {
             settings,
             clock,
-            state: Mutex::new(State::Closed { since, requests: 0, failures: 0 }),
+            state: Mutex::new(State::Closed {
+                since,
+                requests: 0,
+                failures: 0,
+            }),
         }
     }
 
@@ -95,7 +107,11 @@ impl Breaker {
         let settings = self.settings;
         let mut state = self.lock();
         match &mut *state {
-            State::Closed { since, requests, failures } => {
+            State::Closed {
+                since,
+                requests,
+                failures,
+            } => {
                 if now - *since >= settings.window {
                     (*since, *requests, *failures) = (now, 0, 0);
                 }
@@ -104,13 +120,23 @@ impl Breaker {
                 let tripped = *requests >= settings.min_requests
                     && u64::from(*failures) * 100 >= u64::from(settings.failure_percent) * u64::from(*requests);
                 if tripped {
-                    *state = State::Open { until: now + settings.open_for };
+                    *state = State::Open {
+                        until: now + settings.open_for,
+                    };
                 }
             }
             State::HalfOpen { .. } if success => {
-                *state = State::Closed { since: now, requests: 0, failures: 0 };
+                *state = State::Closed {
+                    since: now,
+                    requests: 0,
+                    failures: 0,
+                };
             }
-            State::HalfOpen { .. } => *state = State::Open { until: now + settings.open_for },
+            State::HalfOpen { .. } => {
+                *state = State::Open {
+                    until: now + settings.open_for,
+                }
+            }
             // A call allowed before the breaker opened ends after: it changes nothing.
             State::Open { .. } => {}
         }
@@ -158,7 +184,11 @@ mod tests {
         for _ in 0..9 {
             assert!(call(&breaker, false));
         }
-        assert_eq!(breaker.state(), BreakerState::Closed, "9 requests are below the minimum");
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Closed,
+            "9 requests are below the minimum"
+        );
         assert!(call(&breaker, false));
         assert_eq!(breaker.state(), BreakerState::Open);
     }

@@ -93,7 +93,9 @@ impl RateCache {
     pub async fn put(&self, key: &str, entry: &Cached, keep: Duration) {
         match self {
             RateCache::Local(map) => {
-                map.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), entry.clone());
+                map.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key.to_owned(), entry.clone());
             }
             RateCache::Redis(redis) => {
                 if let Err(error) = redis.put(key, entry, keep).await {

@@ -115,12 +115,18 @@ fn http_url(url: &str) -> bool {
 impl RatesConfig {
     fn validate_sources(&self) -> Result<(), ConfigError> {
         if !http_url(&self.coingecko_base_url) {
-            return Err(ConfigError::invalid("rates.coingecko_base_url", "must be an http:// or https:// URL"));
+            return Err(ConfigError::invalid(
+                "rates.coingecko_base_url",
+                "must be an http:// or https:// URL",
+            ));
         }
         if let Some(url) = &self.fx_base_url
             && !http_url(url)
         {
-            return Err(ConfigError::invalid("rates.fx_base_url", "must be an http:// or https:// URL"));
+            return Err(ConfigError::invalid(
+                "rates.fx_base_url",
+                "must be an http:// or https:// URL",
+            ));
         }
         if let Some(key) = &self.coingecko_api_key
             && (key.expose().is_empty() || !key.expose().bytes().all(|b| b.is_ascii_graphic()))
@@ -132,7 +138,9 @@ impl RatesConfig {
         }
         for (code, id) in &self.coingecko_ids {
             let id_ok = (1..=100).contains(&id.len())
-                && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
             if !is_asset_code(code) || !id_ok {
                 return Err(ConfigError::invalid(
                     "rates.coingecko_ids",
@@ -143,10 +151,13 @@ impl RatesConfig {
         if !is_asset_code(&self.pivot) {
             return Err(ConfigError::invalid("rates.pivot", "must be an asset code such as USD"));
         }
-        let prefix_ok = (1..=64).contains(&self.redis_prefix.len())
-            && self.redis_prefix.bytes().all(|b| b.is_ascii_graphic());
+        let prefix_ok =
+            (1..=64).contains(&self.redis_prefix.len()) && self.redis_prefix.bytes().all(|b| b.is_ascii_graphic());
         if !prefix_ok {
-            return Err(ConfigError::invalid("rates.redis_prefix", "must be 1 to 64 printable characters"));
+            return Err(ConfigError::invalid(
+                "rates.redis_prefix",
+                "must be 1 to 64 printable characters",
+            ));
         }
         Ok(())
     }
@@ -162,19 +173,40 @@ impl RatesConfig {
         within("rates.ttl_secs", self.ttl_secs, 1, 86_400)?;
         within("rates.max_stale_secs", self.max_stale_secs, 0, 7 * 86_400)?;
         if self.max_stale_secs < self.ttl_secs {
-            return Err(ConfigError::invalid("rates.max_stale_secs", "must be at least rates.ttl_secs"));
+            return Err(ConfigError::invalid(
+                "rates.max_stale_secs",
+                "must be at least rates.ttl_secs",
+            ));
         }
         within("rates.refresh_interval_secs", self.refresh_interval_secs, 1, 86_400)?;
         // A request waits at most this long for a provider, so it must stay a few seconds at most.
         within("rates.request_timeout_ms", self.request_timeout_ms, 50, 10_000)?;
         within("rates.retries", u64::from(self.retries), 0, 5)?;
-        within("rates.breaker_min_requests", u64::from(self.breaker_min_requests), 1, 10_000)?;
+        within(
+            "rates.breaker_min_requests",
+            u64::from(self.breaker_min_requests),
+            1,
+            10_000,
+        )?;
         within("rates.breaker_window_secs", self.breaker_window_secs, 1, 3600)?;
-        within("rates.breaker_failure_percent", u64::from(self.breaker_failure_percent), 1, 100)?;
+        within(
+            "rates.breaker_failure_percent",
+            u64::from(self.breaker_failure_percent),
+            1,
+            100,
+        )?;
         within("rates.breaker_open_secs", self.breaker_open_secs, 1, 3600)?;
-        within("rates.breaker_half_open_trials", u64::from(self.breaker_half_open_trials), 1, 1000)?;
+        within(
+            "rates.breaker_half_open_trials",
+            u64::from(self.breaker_half_open_trials),
+            1,
+            1000,
+        )?;
         if self.refresh_pairs.len() > 500 {
-            return Err(ConfigError::invalid("rates.refresh_pairs", "must list at most 500 pairs"));
+            return Err(ConfigError::invalid(
+                "rates.refresh_pairs",
+                "must list at most 500 pairs",
+            ));
         }
         Ok(())
     }
@@ -211,7 +243,10 @@ impl RatesConfig {
                 Some((base, quote)) if is_asset_code(base) && is_asset_code(quote) && base != quote => {
                     let pair = (base.to_owned(), quote.to_owned());
                     if pairs.contains(&pair) {
-                        return Err(ConfigError::invalid("rates.refresh_pairs", format!("{base}/{quote} appears twice")));
+                        return Err(ConfigError::invalid(
+                            "rates.refresh_pairs",
+                            format!("{base}/{quote} appears twice"),
+                        ));
                     }
                     pairs.push(pair);
                 }
@@ -247,7 +282,10 @@ mod tests {
     fn defaults_point_at_coingecko_with_the_seeded_ids_and_the_seed_breaker() {
         let config = RatesConfig::default();
         assert_eq!(config.coingecko_base_url, "https://api.coingecko.com/api/v3");
-        assert_eq!(config.coingecko_ids.get("AVAX").map(String::as_str), Some("avalanche-2"));
+        assert_eq!(
+            config.coingecko_ids.get("AVAX").map(String::as_str),
+            Some("avalanche-2")
+        );
         assert_eq!(config.coingecko_ids.len(), 18);
         assert_eq!((config.ttl_secs, config.max_stale_secs), (60, 600));
         assert_eq!(
@@ -308,7 +346,10 @@ mod tests {
             assert!(load_error_in_jail().contains("unknown_key"));
             jail.create_file("bourse.toml", "[rates]\ncoingecko_api_key = \"CG-secretkey123\"")?;
             let config = load_in_jail().map_err(|e| e.to_string())?;
-            assert_eq!(config.coingecko_api_key.as_ref().map(|k| k.expose().as_str()), Some("CG-secretkey123"));
+            assert_eq!(
+                config.coingecko_api_key.as_ref().map(|k| k.expose().as_str()),
+                Some("CG-secretkey123")
+            );
             let shown = toml::to_string(&platform::config::table(&config)).unwrap();
             assert!(!shown.contains("CG-secretkey123"), "{shown}");
             Ok(())

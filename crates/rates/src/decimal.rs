@@ -182,7 +182,9 @@ mod tests {
     use super::*;
 
     fn rate(text: &str) -> String {
-        rate_from_provider(text).map(|r| r.to_string()).unwrap_or_else(|e| format!("error: {e}"))
+        rate_from_provider(text)
+            .map(|r| r.to_string())
+            .unwrap_or_else(|e| format!("error: {e}"))
     }
 
     #[test]
@@ -224,8 +226,22 @@ mod tests {
     #[test]
     fn absurd_values_are_refused() {
         for text in [
-            "0", "0.000", "-1", "-0.5", "1e29", "12345678901234567890123456789", "\"1\"", "null", "abc", "1.",
-            ".5", "01", "1e", "1e1234567", "NaN", "",
+            "0",
+            "0.000",
+            "-1",
+            "-0.5",
+            "1e29",
+            "12345678901234567890123456789",
+            "\"1\"",
+            "null",
+            "abc",
+            "1.",
+            ".5",
+            "01",
+            "1e",
+            "1e1234567",
+            "NaN",
+            "",
         ] {
             assert!(rate_from_provider(text).is_err(), "{text} was accepted");
         }
@@ -235,7 +251,10 @@ mod tests {
 
     #[test]
     fn changes_keep_their_sign_and_round_to_eight_places() {
-        assert_eq!(change_from_provider("-1.23456789012").unwrap().to_string(), "-1.23456789");
+        assert_eq!(
+            change_from_provider("-1.23456789012").unwrap().to_string(),
+            "-1.23456789"
+        );
         assert_eq!(change_from_provider("2.5").unwrap().to_string(), "2.5");
         assert_eq!(change_from_provider("1.2e-9").unwrap().to_string(), "0");
         assert!(change_from_provider("1e12").is_err());

@@ -24,7 +24,11 @@ impl Upstream {
             .timeout(budget)
             .user_agent(concat!("bourse/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Upstream { client, budget, retries })
+        Ok(Upstream {
+            client,
+            budget,
+            retries,
+        })
     }
 
     /// The body of `GET url` with `query` and `headers`, retrying failures that may pass (transport errors,

@@ -29,7 +29,5 @@ pub use config::RatesConfig;
 pub use decimal::{change_from_provider, rate_from_provider};
 pub use error::{ProviderError, RatesError};
 pub use provider::{FetchFuture, Fetched, Quoted, RateProvider};
-pub use service::{
-    Conversion, History, Interval, MAX_HISTORY_POINTS, MAX_LIVE_SYMBOLS, ROUNDING, RateQuote, Rates,
-};
+pub use service::{Conversion, History, Interval, MAX_HISTORY_POINTS, MAX_LIVE_SYMBOLS, ROUNDING, RateQuote, Rates};
 pub use store::{RATE_UPDATED, StoredPoint as HistoryPoint};

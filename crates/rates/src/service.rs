@@ -229,7 +229,10 @@ impl Rates {
     /// The price of each of `symbols` in `base`: for `BTC`, 1 BTC = `rate` of `base`. In the order asked.
     pub async fn live(&self, base: &AssetCode, symbols: &[AssetCode]) -> Result<Vec<RateQuote>, RatesError> {
         if symbols.is_empty() || symbols.len() > MAX_LIVE_SYMBOLS {
-            return Err(invalid("symbols", format!("must list 1 to {MAX_LIVE_SYMBOLS} asset codes")));
+            return Err(invalid(
+                "symbols",
+                format!("must list 1 to {MAX_LIVE_SYMBOLS} asset codes"),
+            ));
         }
         for (i, symbol) in symbols.iter().enumerate() {
             if symbols[..i].contains(symbol) {
@@ -239,7 +242,7 @@ impl Rates {
         let base = self.asset(base, "base").await?;
         let mut tasks = tokio::task::JoinSet::new();
         for (index, symbol) in symbols.iter().enumerate() {
-            let (rates, base, symbol) = (self.clone(), base.clone(), symbol.clone());
+            let (rates, base, symbol) = (self.clone(), base.clone(), *symbol);
             tasks.spawn(async move {
                 let symbol = rates.asset(&symbol, "symbols").await?;
                 let quote = rates.resolve(&symbol, &base, ("symbols", "base"), false).await?;
@@ -263,10 +266,9 @@ impl Rates {
         let from = self.asset(from, "from").await?;
         let to = self.asset(to, "to").await?;
         let amount = Amount::parse(amount, from.precision).map_err(|e| match e {
-            MoneyError::TooManyDecimals(places) => invalid(
-                "amount",
-                format!("{} has at most {places} decimal places", from.code),
-            ),
+            MoneyError::TooManyDecimals(places) => {
+                invalid("amount", format!("{} has at most {places} decimal places", from.code))
+            }
             other => invalid("amount", other.to_string()),
         })?;
         let quote = self.resolve(&from, &to, ("from", "to"), false).await?;
@@ -305,7 +307,10 @@ impl Rates {
         if (to - from).num_seconds() > interval.seconds() * MAX_HISTORY_POINTS {
             return Err(invalid(
                 "from",
-                format!("the range holds more than {MAX_HISTORY_POINTS} {} intervals", interval.as_str()),
+                format!(
+                    "the range holds more than {MAX_HISTORY_POINTS} {} intervals",
+                    interval.as_str()
+                ),
             ));
         }
         let pair = format!("{}/{}", base.code, quote.code);
@@ -382,7 +387,7 @@ impl Rates {
         match self.0.assets.get(code).await {
             Ok(asset) => {
                 let mut known = self.0.known_assets.lock().unwrap_or_else(|p| p.into_inner());
-                known.insert(code.clone(), (asset.clone(), now));
+                known.insert(*code, (asset.clone(), now));
                 Ok(asset)
             }
             Err(LedgerError::AssetNotFound(_)) => Err(invalid(field, format!("{code} is not a listed asset"))),
@@ -412,8 +417,8 @@ impl Rates {
     ) -> Result<RateQuote, RatesError> {
         if base.code == quote.code {
             return Ok(RateQuote {
-                base: base.code.clone(),
-                quote: quote.code.clone(),
+                base: base.code,
+                quote: quote.code,
                 rate: Rate::parse("1").map_err(|e| RatesError::Corrupt(e.to_string()))?,
                 source: "identity".to_owned(),
                 as_of: self.0.clock.now(),
@@ -444,11 +449,14 @@ impl Rates {
         )?;
         let rate = Rate::cross(from.rate, to.rate, ROUNDING).map_err(|_| RatesError::Unavailable {
             provider: self.name(from_leg),
-            reason: format!("the cross rate {}/{} is outside what a rate can hold", base.code, quote.code),
+            reason: format!(
+                "the cross rate {}/{} is outside what a rate can hold",
+                base.code, quote.code
+            ),
         })?;
         Ok(RateQuote {
-            base: base.code.clone(),
-            quote: quote.code.clone(),
+            base: base.code,
+            quote: quote.code,
             rate,
             source: format!("cross:{}+{}", from.source, to.source),
             as_of: from.as_of.min(to.as_of),
@@ -468,11 +476,14 @@ impl Rates {
         let other_way = self.direct(leg, &quote.code, &base.code, force).await?;
         let rate = other_way.rate.invert(ROUNDING).map_err(|_| RatesError::Unavailable {
             provider: self.name(leg),
-            reason: format!("the inverse of {}/{} is outside what a rate can hold", quote.code, base.code),
+            reason: format!(
+                "the inverse of {}/{} is outside what a rate can hold",
+                quote.code, base.code
+            ),
         })?;
         Ok(RateQuote {
-            base: base.code.clone(),
-            quote: quote.code.clone(),
+            base: base.code,
+            quote: quote.code,
             rate,
             source: format!("inverse:{}", other_way.source),
             as_of: other_way.as_of,
@@ -493,8 +504,8 @@ impl Rates {
         let name = self.name(leg);
         let key = format!("{name}:{base}/{quote}");
         let answer = |entry: &Cached, now: DateTime<Utc>| RateQuote {
-            base: base.clone(),
-            quote: quote.clone(),
+            base: *base,
+            quote: *quote,
             rate: entry.rate,
             source: name.to_owned(),
             as_of: entry.as_of,
@@ -503,12 +514,16 @@ impl Rates {
         };
         // The static table is its own source of truth: nothing to cache.
         if self.0.sources[leg.source].breaker.is_none() {
-            let entry = self.fetch_upstream(leg.source, base, quote).await.map_err(|e| unavailable(name, &e))?;
+            let entry = self
+                .fetch_upstream(leg.source, base, quote)
+                .await
+                .map_err(|e| unavailable(name, &e))?;
             return Ok(answer(&entry, entry.fetched_at));
         }
         let cached = self.0.cache.get(&key).await;
         let now = self.0.clock.now();
-        if !force && let Some(entry) = &cached
+        if !force
+            && let Some(entry) = &cached
             && now - entry.fetched_at < self.0.ttl
         {
             return Ok(answer(entry, now));
@@ -567,7 +582,12 @@ impl Rates {
     }
 
     /// One call to the provider through its breaker, counted in `rates_upstream_requests_total`.
-    async fn fetch_upstream(&self, source: usize, base: &AssetCode, quote: &AssetCode) -> Result<Cached, ProviderError> {
+    async fn fetch_upstream(
+        &self,
+        source: usize,
+        base: &AssetCode,
+        quote: &AssetCode,
+    ) -> Result<Cached, ProviderError> {
         let Source { provider, breaker } = &self.0.sources[source];
         let name = provider.name();
         let result = if breaker.as_ref().is_some_and(|b| !b.allow()) {
@@ -575,10 +595,10 @@ impl Rates {
         } else {
             let fetched = provider.fetch(base, std::slice::from_ref(quote)).await;
             let answer = fetched.and_then(|answers| {
-                answers
-                    .into_iter()
-                    .find(|(q, _)| q == quote)
-                    .map_or_else(|| Err(ProviderError::BadAnswer(format!("no {base}/{quote} rate"))), |(_, r)| r)
+                answers.into_iter().find(|(q, _)| q == quote).map_or_else(
+                    || Err(ProviderError::BadAnswer(format!("no {base}/{quote} rate"))),
+                    |(_, r)| r,
+                )
             });
             if let Some(breaker) = breaker {
                 breaker.record(answer.is_ok());

@@ -55,7 +55,10 @@ async fn setup(adjust: impl FnOnce(&mut RatesConfig)) -> Setup {
     let storage = MigratedDb::fresh().await;
     let clock = Arc::new(ManualClock::new(start()));
     let rates = build(&config, test_cache(), &storage, clock.clone());
-    rates.check_catalogue(&config).await.expect("configuration fits the catalogue");
+    rates
+        .check_catalogue(&config)
+        .await
+        .expect("configuration fits the catalogue");
     Setup {
         rates,
         server,
@@ -67,7 +70,14 @@ async fn setup(adjust: impl FnOnce(&mut RatesConfig)) -> Setup {
 
 fn build(config: &RatesConfig, cache: RateCache, storage: &MigratedDb, clock: Arc<ManualClock>) -> Rates {
     let clock: Arc<dyn Clock> = clock;
-    Rates::new(config, cache, AssetCatalogue::new(storage.db.clone()), storage.db.clone(), clock).unwrap()
+    Rates::new(
+        config,
+        cache,
+        AssetCatalogue::new(storage.db.clone()),
+        storage.db.clone(),
+        clock,
+    )
+    .unwrap()
 }
 
 fn price(body: &str) -> ResponseTemplate {
@@ -90,7 +100,11 @@ async fn requests(server: &MockServer) -> usize {
 #[tokio::test]
 async fn coingecko_prices_are_exact_to_the_last_digit_with_the_change_and_the_key_header() {
     let s = setup(|c| c.coingecko_api_key = Some(platform::Secret::new("CG-test-key".to_owned()))).await;
-    serve_bitcoin(&s.server, r#"{"bitcoin":{"usd":61234.567890123456789,"usd_24h_change":-1.2345678912}}"#).await;
+    serve_bitcoin(
+        &s.server,
+        r#"{"bitcoin":{"usd":61234.567890123456789,"usd_24h_change":-1.2345678912}}"#,
+    )
+    .await;
     let quote = s.rates.quote(&code("BTC"), &code("USD")).await.unwrap();
     assert_eq!(quote.rate.to_string(), "61234.567890123456789");
     assert_eq!(quote.source, "coingecko");
@@ -131,7 +145,9 @@ async fn a_hundred_concurrent_misses_make_one_upstream_request() {
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let rates = s.rates.clone();
-        tasks.push(tokio::spawn(async move { rates.quote(&code("BTC"), &code("USD")).await }));
+        tasks.push(tokio::spawn(
+            async move { rates.quote(&code("BTC"), &code("USD")).await },
+        ));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap().rate.to_string(), "61234.5");
@@ -145,7 +161,10 @@ async fn during_an_outage_a_recent_rate_is_served_stale_then_5030_after_max_stal
     serve_bitcoin(&s.server, r#"{"bitcoin":{"usd":61234.5}}"#).await;
     let first = s.rates.quote(&code("BTC"), &code("USD")).await.unwrap();
     s.server.reset().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&s.server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&s.server)
+        .await;
     s.clock.advance(Duration::seconds(61));
     let stale = s.rates.quote(&code("BTC"), &code("USD")).await.unwrap();
     assert!(stale.stale);
@@ -177,7 +196,13 @@ async fn malformed_and_absurd_answers_are_refused_without_poisoning_the_cache() 
         serve_bitcoin(&s.server, body).await;
         let answer = s.rates.quote(&code("BTC"), &code("USD")).await;
         assert!(
-            matches!(answer, Err(RatesError::Unavailable { provider: "coingecko", .. })),
+            matches!(
+                answer,
+                Err(RatesError::Unavailable {
+                    provider: "coingecko",
+                    ..
+                })
+            ),
             "{body}: {answer:?}"
         );
     }
@@ -198,15 +223,27 @@ async fn malformed_and_absurd_answers_are_refused_without_poisoning_the_cache() 
 async fn inverse_and_cross_rates_round_half_even_and_say_where_they_come_from() {
     let s = setup(|c| {
         c.static_rates = BTreeMap::from([
-            ("EUR".to_owned(), BTreeMap::from([("USD".to_owned(), "1.0842".to_owned())])),
-            ("GBP".to_owned(), BTreeMap::from([("USD".to_owned(), "1.2671".to_owned())])),
-            ("USD".to_owned(), BTreeMap::from([("KES".to_owned(), "129.25".to_owned())])),
+            (
+                "EUR".to_owned(),
+                BTreeMap::from([("USD".to_owned(), "1.0842".to_owned())]),
+            ),
+            (
+                "GBP".to_owned(),
+                BTreeMap::from([("USD".to_owned(), "1.2671".to_owned())]),
+            ),
+            (
+                "USD".to_owned(),
+                BTreeMap::from([("KES".to_owned(), "129.25".to_owned())]),
+            ),
         ]);
     })
     .await;
     serve_bitcoin(&s.server, r#"{"bitcoin":{"usd":61234.5}}"#).await;
     let direct = s.rates.quote(&code("EUR"), &code("USD")).await.unwrap();
-    assert_eq!((direct.rate.to_string().as_str(), direct.source.as_str()), ("1.0842", "static"));
+    assert_eq!(
+        (direct.rate.to_string().as_str(), direct.source.as_str()),
+        ("1.0842", "static")
+    );
     assert_eq!(direct.as_of, start());
     // 1 / 1.0842 = 0.92233905183545471315…: 18 places, the 19th digit (3) rounds down.
     let inverse = s.rates.quote(&code("USD"), &code("EUR")).await.unwrap();
@@ -233,7 +270,10 @@ async fn conversions_are_exact_and_round_half_even_to_the_target_precision() {
     serve_bitcoin(&s.server, r#"{"bitcoin":{"usd":61234.56789}}"#).await;
     let btc = s.rates.convert(&code("BTC"), &code("USD"), "0.25").await.unwrap();
     // 0.25 × 61234.56789 = 15308.6419725 → 15308.64.
-    assert_eq!((btc.amount.to_string().as_str(), btc.result.to_string().as_str()), ("0.25000000", "15308.64"));
+    assert_eq!(
+        (btc.amount.to_string().as_str(), btc.result.to_string().as_str()),
+        ("0.25000000", "15308.64")
+    );
     // Exact halves go to the even cent: 0.015 → 0.02, 0.045 → 0.04.
     let tie_up = s.rates.convert(&code("GBP"), &code("USD"), "0.01").await.unwrap();
     assert_eq!(tie_up.result.to_string(), "0.02");
@@ -269,7 +309,11 @@ async fn unknown_assets_and_unpriced_pairs_are_bad_input_naming_the_field() {
         Err(RatesError::Unsupported { field: "symbols", .. }) => {}
         other => panic!("expected an unsupported symbol, got {other:?}"),
     }
-    assert_eq!(requests(&s.server).await, 0, "nothing is asked upstream for a pair nobody prices");
+    assert_eq!(
+        requests(&s.server).await,
+        0,
+        "nothing is asked upstream for a pair nobody prices"
+    );
 }
 
 #[tokio::test]
@@ -280,14 +324,20 @@ async fn the_breaker_opens_after_the_threshold_fails_fast_and_half_opens_after_i
         c.breaker_half_open_trials = 1;
     })
     .await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&s.server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&s.server)
+        .await;
     for _ in 0..3 {
         assert!(s.rates.quote(&code("BTC"), &code("USD")).await.is_err());
     }
     assert_eq!(requests(&s.server).await, 3);
     assert_eq!(s.rates.breaker_states(), vec![("coingecko", BreakerState::Open)]);
     match s.rates.quote(&code("BTC"), &code("USD")).await {
-        Err(RatesError::Unavailable { provider: "coingecko", reason }) => assert!(reason.contains("breaker"), "{reason}"),
+        Err(RatesError::Unavailable {
+            provider: "coingecko",
+            reason,
+        }) => assert!(reason.contains("breaker"), "{reason}"),
         other => panic!("expected a fast failure, got {other:?}"),
     }
     assert_eq!(requests(&s.server).await, 3, "an open breaker calls nobody");
@@ -295,7 +345,15 @@ async fn the_breaker_opens_after_the_threshold_fails_fast_and_half_opens_after_i
     assert_eq!(s.rates.breaker_states(), vec![("coingecko", BreakerState::HalfOpen)]);
     s.server.reset().await;
     serve_bitcoin(&s.server, r#"{"bitcoin":{"usd":61234.5}}"#).await;
-    assert_eq!(s.rates.quote(&code("BTC"), &code("USD")).await.unwrap().rate.to_string(), "61234.5");
+    assert_eq!(
+        s.rates
+            .quote(&code("BTC"), &code("USD"))
+            .await
+            .unwrap()
+            .rate
+            .to_string(),
+        "61234.5"
+    );
     assert_eq!(s.rates.breaker_states(), vec![("coingecko", BreakerState::Closed)]);
 }
 
@@ -309,7 +367,11 @@ async fn nodes_sharing_the_cache_share_fetched_rates() {
     let a = first.quote(&code("BTC"), &code("USD")).await.unwrap();
     let b = second.quote(&code("BTC"), &code("USD")).await.unwrap();
     assert_eq!((a.rate, a.as_of, a.change_24h), (b.rate, b.as_of, b.change_24h));
-    assert_eq!(requests(&s.server).await, 1, "the second node read the first one's fetch");
+    assert_eq!(
+        requests(&s.server).await,
+        1,
+        "the second node read the first one's fetch"
+    );
 }
 
 #[tokio::test]
@@ -324,8 +386,14 @@ async fn an_fx_source_prices_fiat_pairs_with_its_date() {
         .await;
     let s = setup(|c| c.fx_base_url = Some(fx.uri())).await;
     let quote = s.rates.quote(&code("USD"), &code("EUR")).await.unwrap();
-    assert_eq!((quote.rate.to_string().as_str(), quote.source.as_str()), ("0.9234", "fx"));
-    assert_eq!(quote.as_of, DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap());
+    assert_eq!(
+        (quote.rate.to_string().as_str(), quote.source.as_str()),
+        ("0.9234", "fx")
+    );
+    assert_eq!(
+        quote.as_of,
+        DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap()
+    );
 }
 
 #[tokio::test]
@@ -348,14 +416,27 @@ async fn the_refresher_records_snapshots_and_history_buckets_the_last_of_each() 
         )
         .await
         .unwrap();
-    let points: Vec<(i64, String)> =
-        history.points.iter().map(|p| (p.bucket.timestamp(), p.rate.to_string())).collect();
+    let points: Vec<(i64, String)> = history
+        .points
+        .iter()
+        .map(|p| (p.bucket.timestamp(), p.rate.to_string()))
+        .collect();
     // 1_800_000_000 is 08:00 UTC: the first three fall in one hour, the fourth in the next.
     assert_eq!(
         points,
         vec![(1_800_000_000, "61200".to_owned()), (1_800_003_600, "61300".to_owned())]
     );
-    match s.rates.history(&code("BTC"), &code("USD"), rates::Interval::FiveMinutes, Some(start() - Duration::days(30)), Some(start())).await {
+    match s
+        .rates
+        .history(
+            &code("BTC"),
+            &code("USD"),
+            rates::Interval::FiveMinutes,
+            Some(start() - Duration::days(30)),
+            Some(start()),
+        )
+        .await
+    {
         Err(RatesError::Invalid { field: "from", .. }) => {}
         other => panic!("expected a range too long, got {other:?}"),
     }

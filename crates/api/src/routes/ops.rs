@@ -107,12 +107,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
         // Names only: connection errors can carry host names that clients have no business seeing.
         let names: Vec<&str> = failing.keys().copied().collect();
         return Err(
-            ApiError::new(ErrorCode::UpstreamUnavailable, "A dependency is not reachable.")
-                .with_details(serde_json::json!({
+            ApiError::new(ErrorCode::UpstreamUnavailable, "A dependency is not reachable.").with_details(
+                serde_json::json!({
                     "unavailable": names,
                     "database": database,
                     "rate_providers": rate_providers,
-                })),
+                }),
+            ),
         );
     }
     Ok(ok(Readiness {

@@ -25,8 +25,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn code(field: &'static str, text: &str) -> Result<AssetCode, ApiError> {
-    AssetCode::parse(text.trim())
-        .map_err(|_| ApiError::invalid_field(field, "must be an asset code of 2 to 10 upper-case letters, such as BTC"))
+    AssetCode::parse(text.trim()).map_err(|_| {
+        ApiError::invalid_field(
+            field,
+            "must be an asset code of 2 to 10 upper-case letters, such as BTC",
+        )
+    })
 }
 
 fn time(field: &'static str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
@@ -260,8 +264,8 @@ pub async fn history(
 ) -> Result<Json<Envelope<RateHistory>>, ApiError> {
     let base = code("base", &query.base)?;
     let quote = code("quote", &query.quote)?;
-    let interval = Interval::parse(&query.interval)
-        .ok_or_else(|| ApiError::invalid_field("interval", "must be 5m, 1h or 1d"))?;
+    let interval =
+        Interval::parse(&query.interval).ok_or_else(|| ApiError::invalid_field("interval", "must be 5m, 1h or 1d"))?;
     let from = time("from", query.from.as_deref())?;
     let to = time("to", query.to.as_deref())?;
     let history = state.rates.history(&base, &quote, interval, from, to).await?;

@@ -147,7 +147,8 @@ async fn build_rates(
         }
         None => rates::RateCache::local(),
     };
-    let service = rates::Rates::new(rates, cache, assets.clone(), db.clone(), clock.clone()).map_err(StartupError::Rates)?;
+    let service =
+        rates::Rates::new(rates, cache, assets.clone(), db.clone(), clock.clone()).map_err(StartupError::Rates)?;
     service.check_catalogue(rates).await.map_err(StartupError::Rates)?;
     Ok(service)
 }

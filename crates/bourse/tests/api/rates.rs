@@ -63,7 +63,10 @@ async fn live_prices_are_exact_decimal_strings_with_source_as_of_and_staleness()
     assert_eq!(btc["change_24h"], "-1.5");
     assert!(btc["as_of"].is_string());
     let eur = &data["prices"][1];
-    assert_eq!((eur["symbol"].as_str(), eur["price"].as_str(), eur["source"].as_str()), (Some("EUR"), Some("1.0842"), Some("static")));
+    assert_eq!(
+        (eur["symbol"].as_str(), eur["price"].as_str(), eur["source"].as_str()),
+        (Some("EUR"), Some("1.0842"), Some("static"))
+    );
     assert_eq!(data["prices"][2]["price"], "1");
     // The second request is served from the cache.
     let (status, _) = envelope(app.get("/v1/rates/live?base=USD&symbols=BTC").await).await;
@@ -110,7 +113,10 @@ async fn bad_input_on_every_rates_route_is_400_naming_the_field() {
         ("/v1/rates/convert?from=USD&to=EUR&amount=1e3", "amount"),
         ("/v1/rates/history?base=BTC&quote=USD&interval=2h", "interval"),
         ("/v1/rates/history?base=BTC&quote=ZZZ&interval=1h", "quote"),
-        ("/v1/rates/history?base=BTC&quote=USD&interval=1h&from=yesterday", "from"),
+        (
+            "/v1/rates/history?base=BTC&quote=USD&interval=1h&from=yesterday",
+            "from",
+        ),
         (
             "/v1/rates/history?base=BTC&quote=USD&interval=1h&from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z",
             "from",
@@ -131,7 +137,11 @@ async fn an_unreachable_provider_is_5030_naming_it_quickly() {
     let app = spawn_with(Storage::fresh().await, |_| {}, Router::new()).await;
     let started = std::time::Instant::now();
     let error = expect_error(app.get("/v1/rates/live?base=USD&symbols=BTC").await, 503, 5030).await;
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(error["message"].as_str().unwrap().contains("coingecko"), "{error}");
     assert_eq!(error["details"]["provider"], "coingecko");
 }
@@ -139,7 +149,9 @@ async fn an_unreachable_provider_is_5030_naming_it_quickly() {
 #[tokio::test]
 async fn an_outage_serves_stale_rates_then_5030_after_max_stale() {
     let server = fake_coingecko(BTC_USD).await;
-    let clock = Arc::new(ManualClock::new("2026-12-01T12:00:00Z".parse::<DateTime<Utc>>().unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        "2026-12-01T12:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+    ));
     let url = server.uri();
     let options = BuildOptions {
         clock: clock.clone(),
@@ -149,7 +161,10 @@ async fn an_outage_serves_stale_rates_then_5030_after_max_stale() {
     let (_, fresh) = envelope(app.get("/v1/rates/live?base=USD&symbols=BTC").await).await;
     let as_of = fresh["data"]["prices"][0]["as_of"].clone();
     server.reset().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
     clock.advance(Duration::seconds(300));
     let (status, stale) = envelope(app.get("/v1/rates/live?base=USD&symbols=BTC").await).await;
     assert_eq!(status, 200, "{stale}");

@@ -60,8 +60,8 @@ impl CoinGecko {
         let url = format!("{}/simple/price", self.base_url);
         let body = self.upstream.get("coingecko", &url, &query, &headers).await?;
         // Numbers stay text: every value is read exactly by `decimal`, never through f64.
-        let answer: HashMap<String, HashMap<String, Box<RawValue>>> = serde_json::from_slice(&body)
-            .map_err(|e| ProviderError::BadAnswer(format!("malformed answer: {e}")))?;
+        let answer: HashMap<String, HashMap<String, Box<RawValue>>> =
+            serde_json::from_slice(&body).map_err(|e| ProviderError::BadAnswer(format!("malformed answer: {e}")))?;
         let prices = answer.get(id);
         Ok(quotes
             .iter()
@@ -80,7 +80,7 @@ impl CoinGecko {
                                 .and_then(|text| change_from_provider(text).ok()),
                         }),
                 };
-                (quote.clone(), result)
+                (*quote, result)
             })
             .collect())
     }

@@ -37,8 +37,8 @@ impl HttpFx {
         let query = [("from", base.to_string()), ("to", to.join(","))];
         let url = format!("{}/latest", self.base_url);
         let body = self.upstream.get("fx", &url, &query, &[]).await?;
-        let answer: Answer = serde_json::from_slice(&body)
-            .map_err(|e| ProviderError::BadAnswer(format!("malformed answer: {e}")))?;
+        let answer: Answer =
+            serde_json::from_slice(&body).map_err(|e| ProviderError::BadAnswer(format!("malformed answer: {e}")))?;
         if answer.base != base.as_str() {
             return Err(ProviderError::BadAnswer(format!(
                 "asked for {base} rates, answered for {}",
@@ -65,7 +65,7 @@ impl HttpFx {
                             change_24h: None,
                         }),
                 };
-                (quote.clone(), result)
+                (*quote, result)
             })
             .collect())
     }

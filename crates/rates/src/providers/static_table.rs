@@ -49,7 +49,7 @@ impl RateProvider for StaticTable {
                         change_24h: None,
                     })
                     .ok_or_else(|| ProviderError::BadAnswer(format!("no static rate for {base}/{quote}")));
-                (quote.clone(), result)
+                (*quote, result)
             })
             .collect::<Fetched>();
         Box::pin(std::future::ready(Ok(fetched)))
