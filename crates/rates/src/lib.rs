@@ -2,9 +2,10 @@
 //!
 //! - **Providers** behind [`RateProvider`]: the `static_rates` table of the configuration, CoinGecko's
 //!   `/simple/price` for crypto assets, and a Frankfurter-compatible FX source for fiat pairs.
-//! - **Resolution** of a pair (base, quote): the first provider, in that order, that prices it as asked or the
-//!   other way round (then inverted); otherwise a cross rate through the pivot currency (both assets priced in
-//!   the pivot). Inverses and crosses round half-even ([`ROUNDING`]) to the [`money::Rate`] budget. A pair no
+//! - **Resolution** of a pair (base, quote): the static table alone when it reaches the pair (as asked,
+//!   inverted, or crossed through the pivot); else the first provider, in that order, that prices it as asked or
+//!   the other way round (then inverted); otherwise a cross rate through the pivot currency (both assets priced
+//!   in the pivot). Inverses and crosses round half-even ([`ROUNDING`]) to the [`money::Rate`] budget. A pair no
 //!   provider prices is [`RatesError::Unsupported`]; nothing invents a rate.
 //! - **Cache** ([`RateCache`]): fresh for `ttl_secs`, served stale while the provider fails up to
 //!   `max_stale_secs`, then [`RatesError::Unavailable`]. Concurrent misses of one key make one upstream call.

@@ -115,6 +115,13 @@ struct Leg {
     inverse: bool,
 }
 
+/// A pair priced by one leg, or crossed from both assets' legs in the pivot.
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    One(Leg),
+    Cross(Leg, Leg),
+}
+
 type Flight = Arc<OnceCell<Result<Cached, ProviderError>>>;
 
 struct Inner {
@@ -396,8 +403,9 @@ impl Rates {
     }
 
     /// The first provider that prices `base` in `quote`, as asked or inverted.
-    fn leg(&self, base: &Asset, quote: &Asset) -> Option<Leg> {
-        self.0.sources.iter().enumerate().find_map(|(source, s)| {
+    /// The first of the first `among` providers that prices `base` in `quote`, as asked or inverted.
+    fn leg(&self, base: &Asset, quote: &Asset, among: usize) -> Option<Leg> {
+        self.0.sources.iter().take(among).enumerate().find_map(|(source, s)| {
             if s.provider.knows(base, quote) {
                 Some(Leg { source, inverse: false })
             } else if s.provider.knows(quote, base) {
@@ -406,6 +414,21 @@ impl Rates {
                 None
             }
         })
+    }
+
+    /// The route of a pair: the static table alone (as asked, inverted, or crossed through the pivot) when it
+    /// reaches the pair, so an offline table is never bypassed for a provider that needs the network; else the
+    /// first provider that prices the pair; else a cross of the pair's two prices in the pivot.
+    fn route(&self, base: &Asset, quote: &Asset, pivot: Option<&Asset>) -> Option<Route> {
+        let cross = |among| {
+            let pivot = pivot?;
+            Some(Route::Cross(self.leg(base, pivot, among)?, self.leg(quote, pivot, among)?))
+        };
+        self.leg(base, quote, 1)
+            .map(Route::One)
+            .or_else(|| cross(1))
+            .or_else(|| self.leg(base, quote, usize::MAX).map(Route::One))
+            .or_else(|| cross(usize::MAX))
     }
 
     async fn resolve(
@@ -426,23 +449,26 @@ impl Rates {
                 change_24h: None,
             });
         }
-        if let Some(leg) = self.leg(base, quote) {
-            return self.leg_quote(leg, base, quote, force).await;
-        }
-        let unsupported = |field| RatesError::Unsupported {
-            field,
-            base: base.code.to_string(),
-            quote: quote.code.to_string(),
+        let pivot = if base.code == self.0.pivot || quote.code == self.0.pivot {
+            None
+        } else {
+            Some(self.asset(&self.0.pivot, "pivot").await?)
         };
-        if base.code == self.0.pivot {
-            return Err(unsupported(quote_field));
-        }
-        if quote.code == self.0.pivot {
-            return Err(unsupported(base_field));
-        }
-        let pivot = self.asset(&self.0.pivot.clone(), "pivot").await?;
-        let from_leg = self.leg(base, &pivot).ok_or_else(|| unsupported(base_field))?;
-        let to_leg = self.leg(quote, &pivot).ok_or_else(|| unsupported(quote_field))?;
+        let (from_leg, to_leg) = match self.route(base, quote, pivot.as_ref()) {
+            Some(Route::One(leg)) => return self.leg_quote(leg, base, quote, force).await,
+            Some(Route::Cross(from_leg, to_leg)) => (from_leg, to_leg),
+            None => {
+                // Name the side nobody prices in the pivot; the quote side when neither or the pivot itself.
+                let base_priced = pivot.as_ref().is_some_and(|p| self.leg(base, p, usize::MAX).is_some());
+                let field = if base.code == self.0.pivot || base_priced { quote_field } else { base_field };
+                return Err(RatesError::Unsupported {
+                    field,
+                    base: base.code.to_string(),
+                    quote: quote.code.to_string(),
+                });
+            }
+        };
+        let pivot = pivot.ok_or_else(|| RatesError::Corrupt("a cross route without a pivot".to_owned()))?;
         let (from, to) = tokio::try_join!(
             self.leg_quote(from_leg, base, &pivot, force),
             self.leg_quote(to_leg, quote, &pivot, force)
