@@ -17,6 +17,8 @@ pub struct RatesConfig {
     pub coingecko_ids: BTreeMap<String, String>,
     /// Root of a Frankfurter-compatible API (`GET {fx_base_url}/latest?from=USD&to=EUR`); no FX provider when unset.
     pub fx_base_url: Option<String>,
+    /// The currencies the FX source quotes; a fiat pair outside them is not asked of it.
+    pub fx_currencies: Vec<String>,
     /// Fixed rates as exact decimal strings: `static_rates.EUR = { USD = "1.0842" }` is 1 EUR = 1.0842 USD.
     pub static_rates: BTreeMap<String, BTreeMap<String, String>>,
     /// The currency cross rates go through.
@@ -63,6 +65,12 @@ const DEFAULT_COINGECKO_IDS: [(&str, &str); 18] = [
     ("POL", "polygon-ecosystem-token"),
 ];
 
+/// The currencies Frankfurter (the European Central Bank's reference rates) quotes.
+const FRANKFURTER_CURRENCIES: [&str; 31] = [
+    "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "ISK",
+    "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP", "PLN", "RON", "SEK", "SGD", "THB", "TRY", "USD", "ZAR",
+];
+
 impl Default for RatesConfig {
     fn default() -> Self {
         RatesConfig {
@@ -73,6 +81,7 @@ impl Default for RatesConfig {
                 .map(|(code, id)| ((*code).to_owned(), (*id).to_owned()))
                 .collect(),
             fx_base_url: None,
+            fx_currencies: FRANKFURTER_CURRENCIES.iter().map(|c| (*c).to_owned()).collect(),
             static_rates: BTreeMap::new(),
             pivot: "USD".to_owned(),
             ttl_secs: 60,
@@ -147,6 +156,12 @@ impl RatesConfig {
                     format!("{code} = {id:?} must map an asset code to a CoinGecko id of a-z, 0-9, - and _"),
                 ));
             }
+        }
+        if let Some(bad) = self.fx_currencies.iter().find(|c| !is_asset_code(c)) {
+            return Err(ConfigError::invalid(
+                "rates.fx_currencies",
+                format!("{bad:?} must be an asset code such as EUR"),
+            ));
         }
         if !is_asset_code(&self.pivot) {
             return Err(ConfigError::invalid("rates.pivot", "must be an asset code such as USD"));

@@ -180,7 +180,11 @@ impl Rates {
             ))),
         ];
         if let Some(url) = &config.fx_base_url {
-            sources.push(guarded(Box::new(HttpFx::new(upstream, url))));
+            sources.push(guarded(Box::new(HttpFx::new(
+                upstream,
+                url,
+                config.fx_currencies.clone(),
+            ))));
         }
         let code = |text: &str| AssetCode::parse(text).map_err(|e| format!("{text}: {e}"));
         let refresh_pairs = config
@@ -422,7 +426,10 @@ impl Rates {
     fn route(&self, base: &Asset, quote: &Asset, pivot: Option<&Asset>) -> Option<Route> {
         let cross = |among| {
             let pivot = pivot?;
-            Some(Route::Cross(self.leg(base, pivot, among)?, self.leg(quote, pivot, among)?))
+            Some(Route::Cross(
+                self.leg(base, pivot, among)?,
+                self.leg(quote, pivot, among)?,
+            ))
         };
         self.leg(base, quote, 1)
             .map(Route::One)
@@ -460,7 +467,11 @@ impl Rates {
             None => {
                 // Name the side nobody prices in the pivot; the quote side when neither or the pivot itself.
                 let base_priced = pivot.as_ref().is_some_and(|p| self.leg(base, p, usize::MAX).is_some());
-                let field = if base.code == self.0.pivot || base_priced { quote_field } else { base_field };
+                let field = if base.code == self.0.pivot || base_priced {
+                    quote_field
+                } else {
+                    base_field
+                };
                 return Err(RatesError::Unsupported {
                     field,
                     base: base.code.to_string(),

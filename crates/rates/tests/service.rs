@@ -394,6 +394,12 @@ async fn an_fx_source_prices_fiat_pairs_with_its_date() {
         quote.as_of,
         DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap()
     );
+    // The ECB list has no Kenyan shilling: the FX source is not asked, and nobody else prices it.
+    match s.rates.quote(&code("USD"), &code("KES")).await {
+        Err(RatesError::Unsupported { field: "quote", .. }) => {}
+        other => panic!("expected an unsupported pair, got {other:?}"),
+    }
+    assert_eq!(fx.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -446,14 +452,23 @@ async fn the_refresher_records_snapshots_and_history_buckets_the_last_of_each() 
 async fn a_static_table_that_reaches_a_pair_through_the_pivot_is_preferred_to_a_network_provider() {
     let s = setup(|c| {
         c.static_rates = BTreeMap::from([
-            ("EUR".to_owned(), BTreeMap::from([("USD".to_owned(), "1.25".to_owned())])),
-            ("BTC".to_owned(), BTreeMap::from([("USD".to_owned(), "60000".to_owned())])),
+            (
+                "EUR".to_owned(),
+                BTreeMap::from([("USD".to_owned(), "1.25".to_owned())]),
+            ),
+            (
+                "BTC".to_owned(),
+                BTreeMap::from([("USD".to_owned(), "60000".to_owned())]),
+            ),
         ]);
     })
     .await;
     // CoinGecko prices BTC in EUR directly, but the table answers offline: 60000 / 1.25.
     let quote = s.rates.quote(&code("BTC"), &code("EUR")).await.unwrap();
-    assert_eq!((quote.rate.to_string().as_str(), quote.source.as_str()), ("48000", "cross:static+static"));
+    assert_eq!(
+        (quote.rate.to_string().as_str(), quote.source.as_str()),
+        ("48000", "cross:static+static")
+    );
     let conversion = s.rates.convert(&code("EUR"), &code("BTC"), "12").await.unwrap();
     // 12 EUR × (1 / 48000 → 0.000020833333333333 half-even) = 0.000249999999999996 → 0.00025000 BTC.
     assert_eq!(conversion.quote.rate.to_string(), "0.000020833333333333");

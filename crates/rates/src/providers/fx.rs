@@ -15,6 +15,7 @@ use std::collections::HashMap;
 pub struct HttpFx {
     upstream: Upstream,
     base_url: String,
+    currencies: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -25,10 +26,11 @@ struct Answer {
 }
 
 impl HttpFx {
-    pub fn new(upstream: Upstream, base_url: &str) -> HttpFx {
+    pub fn new(upstream: Upstream, base_url: &str, currencies: Vec<String>) -> HttpFx {
         HttpFx {
             upstream,
             base_url: base_url.trim_end_matches('/').to_owned(),
+            currencies,
         }
     }
 
@@ -77,7 +79,9 @@ impl RateProvider for HttpFx {
     }
 
     fn knows(&self, base: &Asset, quote: &Asset) -> bool {
-        base.kind == AssetKind::Fiat && quote.kind == AssetKind::Fiat && base.code != quote.code
+        let quoted =
+            |asset: &Asset| asset.kind == AssetKind::Fiat && self.currencies.iter().any(|c| c == asset.code.as_str());
+        quoted(base) && quoted(quote) && base.code != quote.code
     }
 
     fn fetch<'a>(&'a self, base: &'a AssetCode, quotes: &'a [AssetCode]) -> FetchFuture<'a> {
