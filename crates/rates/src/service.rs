@@ -680,3 +680,38 @@ fn unavailable(provider: &'static str, error: &ProviderError) -> RatesError {
 fn seconds(secs: u64) -> Span {
     Span::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate(text: &str) -> Rate {
+        Rate::parse(text).unwrap()
+    }
+
+    #[test]
+    fn cross_rates_round_half_even_at_the_eighteenth_place() {
+        // 25 / 10^19 = 0.0000000000000000025: an exact half at the 18th place goes to the even digit.
+        let half = Rate::cross(rate("25"), rate("10000000000000000000"), ROUNDING).unwrap();
+        assert_eq!(half.to_string(), "0.000000000000000002");
+        let odd_half = Rate::cross(rate("35"), rate("10000000000000000000"), ROUNDING).unwrap();
+        assert_eq!(odd_half.to_string(), "0.000000000000000004");
+        // 2 / 3 = 0.666…: above half, up.
+        assert_eq!(
+            Rate::cross(rate("2"), rate("3"), ROUNDING).unwrap().to_string(),
+            "0.666666666666666667"
+        );
+        // 1 / 3 = 0.333…: below half, down.
+        assert_eq!(rate("3").invert(ROUNDING).unwrap().to_string(), "0.333333333333333333");
+    }
+
+    #[test]
+    fn intervals_parse_only_their_three_names() {
+        assert_eq!(Interval::parse("5m").map(Interval::seconds), Some(300));
+        assert_eq!(Interval::parse("1h").map(Interval::seconds), Some(3600));
+        assert_eq!(Interval::parse("1d").map(Interval::seconds), Some(86_400));
+        for text in ["", "1m", "1H", "24h", "1w"] {
+            assert_eq!(Interval::parse(text), None, "{text}");
+        }
+    }
+}
