@@ -42,7 +42,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         global count
         count += 1
-        with open(sys.argv[2], "w") as f:
+        with open(sys.argv[1], "w") as f:
             f.write(str(count))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -55,7 +55,7 @@ server = http.server.HTTPServer(("127.0.0.1", 0), Fake)
 print(server.server_address[1], flush=True)
 server.serve_forever()
 PY
-python3 "$work/fake.py" "$work/port" "$work/count" >"$work/port" &
+python3 "$work/fake.py" "$work/count" >"$work/port" &
 fake=$!
 for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 fake_port=$(head -1 "$work/port")
