@@ -299,6 +299,29 @@ impl From<funding::FundingError> for ApiError {
     }
 }
 
+impl From<rates::RatesError> for ApiError {
+    fn from(e: rates::RatesError) -> Self {
+        use rates::RatesError as E;
+        match e {
+            E::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            E::Unsupported { field, base, quote } => ApiError::invalid_field(
+                field,
+                format!("no rate provider prices {base}/{quote}, directly or through the pivot"),
+            ),
+            E::Unavailable { provider, reason } => {
+                tracing::warn!(provider, %reason, "rate provider unavailable");
+                ApiError::new(
+                    ErrorCode::UpstreamUnavailable,
+                    format!("The rate provider {provider} is unavailable ({reason}) and no recent rate is at hand."),
+                )
+                .with_details(json!({ "provider": provider }))
+            }
+            E::Ledger(e) => e.into(),
+            other @ E::Corrupt(_) => ApiError::internal(&other),
+        }
+    }
+}
+
 impl From<identity::IdentityError> for ApiError {
     fn from(e: identity::IdentityError) -> Self {
         use identity::IdentityError as E;

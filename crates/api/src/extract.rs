@@ -120,7 +120,13 @@ where
             .map(ApiQuery)
             .map_err(|e| {
                 let field = field_name(e.path());
-                ApiError::invalid_field(field.as_deref().unwrap_or("query"), e.into_inner().to_string())
+                let reason = e.into_inner().to_string();
+                // A required parameter left out has no path; serde names it in its message.
+                let missing = reason
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.strip_suffix('`'))
+                    .map(str::to_owned);
+                ApiError::invalid_field(field.or(missing).as_deref().unwrap_or("query"), reason)
             })
     }
 }

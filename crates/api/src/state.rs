@@ -46,4 +46,5 @@ pub struct Services {
     pub password_hasher: PasswordHasher,
     /// The limiter behind the rate-limit layer, for limits only a handler can key (login per email).
     pub rate_limits: RateLimits,
+    pub rates: rates::Rates,
 }

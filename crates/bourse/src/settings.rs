@@ -6,6 +6,7 @@ use identity::IdentityConfig;
 use ledger::LedgerConfig;
 use platform::config::{self, Overrides, Sources, table};
 use platform::{Config, ConfigError, Section};
+use rates::RatesConfig;
 use std::path::Path;
 
 /// Every table of the configuration file. A new context adds its section here, and in [`Settings::SECTIONS`].
@@ -16,11 +17,17 @@ pub struct Settings {
     pub identity: IdentityConfig,
     pub ledger: LedgerConfig,
     pub funding: FundingConfig,
+    pub rates: RatesConfig,
 }
 
 impl Settings {
     /// The contexts' tables, beside the platform's [`Config::SECTIONS`].
-    pub const SECTIONS: [&'static str; 3] = [IdentityConfig::NAME, LedgerConfig::NAME, FundingConfig::NAME];
+    pub const SECTIONS: [&'static str; 4] = [
+        IdentityConfig::NAME,
+        LedgerConfig::NAME,
+        FundingConfig::NAME,
+        RatesConfig::NAME,
+    ];
 
     /// Loads every table: `file` is an explicit `--config` path (which must exist); without it `bourse.toml`
     /// in the working directory is read when present.
@@ -33,6 +40,7 @@ impl Settings {
             identity: sources.section()?,
             ledger: sources.section()?,
             funding: sources.section()?,
+            rates: sources.section()?,
         })
     }
 
@@ -43,6 +51,7 @@ impl Settings {
             (IdentityConfig::NAME, table(&self.identity)),
             (LedgerConfig::NAME, table(&self.ledger)),
             (FundingConfig::NAME, table(&self.funding)),
+            (RatesConfig::NAME, table(&self.rates)),
         ]);
         config::to_toml(tables)
     }

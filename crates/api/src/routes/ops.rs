@@ -51,6 +51,10 @@ pub struct Readiness {
     /// Each dependency and `ok` or what is wrong with it.
     pub checks: BTreeMap<&'static str, String>,
     pub database: DatabaseReadiness,
+    /// Each rate provider's circuit breaker: `closed`, `open` or `half_open`. Information only: an open breaker
+    /// does not make the server unready (rates are served stale or answered 503 by the rate routes).
+    #[schema(example = json!({"coingecko": "closed"}))]
+    pub rate_providers: BTreeMap<&'static str, &'static str>,
 }
 
 /// What the database check found (at most a second old).
@@ -78,6 +82,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
         writable: storage.writable,
     };
     checks.insert("database", storage.problem.map_or(Ok(()), Err));
+    let rate_providers: BTreeMap<&'static str, &'static str> = state
+        .rates
+        .breaker_states()
+        .into_iter()
+        .map(|(name, breaker)| (name, breaker.as_str()))
+        .collect();
     if let Some(url) = &state.config.storage.redis_url {
         let result = platform::probe::redis(url.expose(), PROBE_DEADLINE).await;
         checks.insert("redis", result.map_err(|e| e.to_string()));
@@ -97,14 +107,20 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Envelope<Readi
         // Names only: connection errors can carry host names that clients have no business seeing.
         let names: Vec<&str> = failing.keys().copied().collect();
         return Err(
-            ApiError::new(ErrorCode::UpstreamUnavailable, "A dependency is not reachable.")
-                .with_details(serde_json::json!({ "unavailable": names, "database": database })),
+            ApiError::new(ErrorCode::UpstreamUnavailable, "A dependency is not reachable.").with_details(
+                serde_json::json!({
+                    "unavailable": names,
+                    "database": database,
+                    "rate_providers": rate_providers,
+                }),
+            ),
         );
     }
     Ok(ok(Readiness {
         status: "ready",
         checks: checks.into_keys().map(|name| (name, "ok".to_owned())).collect(),
         database,
+        rate_providers,
     }))
 }
 
@@ -122,6 +138,8 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Resul
     metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "open").set(f64::from(pool.size));
     metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "idle").set(f64::from(pool.idle));
     metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(pool.max));
+    // Sets `rates_breaker_state` per provider, so a breaker that timed out into half-open shows as such.
+    state.rates.breaker_states();
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         platform::telemetry::prometheus().render(),

@@ -21,6 +21,9 @@ pub(super) fn all(state: &AppState, ledger: &LedgerConfig) -> Vec<Worker> {
         session_revocations(state),
         metrics_upkeep(),
     ]
+    .into_iter()
+    .chain(rates_refresh(state))
+    .collect()
 }
 
 /// Publishes committed outbox events to the bus: after each commit that wrote events, and every
@@ -73,4 +76,19 @@ fn metrics_upkeep() -> Worker {
         handle.run_upkeep();
         std::future::ready(())
     })
+}
+
+/// Keeps `rates.refresh_pairs` warm and records a snapshot of each per interval; none when no pair is listed.
+fn rates_refresh(state: &AppState) -> Option<Worker> {
+    let rates = state.rates.clone();
+    if !rates.refreshes() {
+        return None;
+    }
+    Some(Worker::every("rates-refresh", rates.refresh_interval(), move || {
+        let rates = rates.clone();
+        async move {
+            let recorded = rates.refresh().await;
+            tracing::debug!(recorded, "rate snapshots recorded");
+        }
+    }))
 }

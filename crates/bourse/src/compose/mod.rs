@@ -27,6 +27,8 @@ pub enum StartupError {
     WithdrawalLimits(String),
     #[error("cannot set up the API-key replay guard: {0}")]
     Replay(String),
+    #[error("cannot set up rates: {0}")]
+    Rates(String),
     #[error(transparent)]
     Bind(#[from] api::BindError),
 }

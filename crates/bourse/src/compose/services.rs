@@ -40,6 +40,7 @@ pub(super) async fn build(
         identity,
         ledger: _,
         funding,
+        rates,
     } = settings;
     let assets = AssetCatalogue::new(db.clone());
     funding::check_config(&funding, &assets)
@@ -85,6 +86,7 @@ pub(super) async fn build(
         vault.clone(),
         two_factor.clone(),
     );
+    let rates = build_rates(&config, &rates, &assets, &db, &clock).await?;
     Ok(Services {
         config: Arc::new(config),
         assets,
@@ -110,6 +112,7 @@ pub(super) async fn build(
         bus,
         clock,
         keys: Arc::new(keys),
+        rates,
     })
 }
 
@@ -125,4 +128,27 @@ fn replay_guard(config: &Config) -> Result<ReplayGuard, StartupError> {
         }
         None => Ok(ReplayGuard::local(LOCAL_REPLAY_CAPACITY)),
     }
+}
+
+/// The rates service: its cache in Redis when configured (shared by the nodes), in process otherwise; the
+/// configuration's assets checked against the catalogue.
+async fn build_rates(
+    config: &Config,
+    rates: &rates::RatesConfig,
+    assets: &AssetCatalogue,
+    db: &Db,
+    clock: &Arc<dyn Clock>,
+) -> Result<rates::Rates, StartupError> {
+    let cache = match &config.storage.redis_url {
+        Some(url) => {
+            let timeout = Duration::from_millis(config.rate_limits.redis_timeout_ms);
+            rates::RateCache::redis(url.expose(), &rates.redis_prefix, timeout)
+                .map_err(|e| StartupError::Rates(e.to_string()))?
+        }
+        None => rates::RateCache::local(),
+    };
+    let service =
+        rates::Rates::new(rates, cache, assets.clone(), db.clone(), clock.clone()).map_err(StartupError::Rates)?;
+    service.check_catalogue(rates).await.map_err(StartupError::Rates)?;
+    Ok(service)
 }

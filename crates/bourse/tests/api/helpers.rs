@@ -99,6 +99,10 @@ pub fn test_config(storage: &Storage) -> Settings {
         password_hash_wait_ms: 30_000,
         ..IdentityConfig::default()
     };
+    // No suite may reach the internet: a provider call meets a closed local port and fails at once.
+    settings.rates.coingecko_base_url = "http://127.0.0.1:9/".to_owned();
+    // Servers sharing the test Redis keep out of each other's cached rates.
+    settings.rates.redis_prefix = format!("bourse-test-rates:{}", uuid::Uuid::new_v4());
     settings
 }
 

@@ -14,6 +14,7 @@ mod helpers;
 mod idempotency;
 mod operations;
 mod rate_limits;
+mod rates;
 mod response_shape;
 mod restart;
 mod session_view;
