@@ -352,6 +352,7 @@ mod tests {
                 ("[rates]\ncoingecko_base_url = \"ftp://x\"", "coingecko_base_url"),
                 ("[rates]\ncoingecko_ids = { BTC = \"Bit Coin\" }", "coingecko_ids"),
                 ("[rates]\npivot = \"usd\"", "pivot"),
+                ("[rates]\nfx_currencies = [\"eur\"]", "fx_currencies"),
             ] {
                 jail.create_file("bourse.toml", toml)?;
                 let error = load_error_in_jail();
