@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod cost_basis;
+pub mod rebalance;
 pub mod valuation;
 mod price;
 
