@@ -2,6 +2,7 @@ use crate::middleware::rate_limit::RateLimits;
 use funding::{Deposits, WithdrawalDestinations, Withdrawals};
 use identity::{Accounts, ApiKeys, PasswordHasher, Sessions, Staff, TwoFactor};
 use ledger::{AssetCatalogue, Ledger};
+use portfolio::Portfolio;
 use platform::{Clock, Config, Db, EventBus, Keys};
 use std::sync::Arc;
 
@@ -46,4 +47,5 @@ pub struct Services {
     pub password_hasher: PasswordHasher,
     /// The limiter behind the rate-limit layer, for limits only a handler can key (login per email).
     pub rate_limits: RateLimits,
+    pub portfolio: Portfolio,
 }

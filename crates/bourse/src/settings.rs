@@ -4,6 +4,7 @@
 use funding::FundingConfig;
 use identity::IdentityConfig;
 use ledger::LedgerConfig;
+use portfolio::PortfolioConfig;
 use platform::config::{self, Overrides, Sources, table};
 use platform::{Config, ConfigError, Section};
 use std::path::Path;
@@ -16,11 +17,17 @@ pub struct Settings {
     pub identity: IdentityConfig,
     pub ledger: LedgerConfig,
     pub funding: FundingConfig,
+    pub portfolio: PortfolioConfig,
 }
 
 impl Settings {
     /// The contexts' tables, beside the platform's [`Config::SECTIONS`].
-    pub const SECTIONS: [&'static str; 3] = [IdentityConfig::NAME, LedgerConfig::NAME, FundingConfig::NAME];
+    pub const SECTIONS: [&'static str; 4] = [
+        IdentityConfig::NAME,
+        LedgerConfig::NAME,
+        FundingConfig::NAME,
+        PortfolioConfig::NAME,
+    ];
 
     /// Loads every table: `file` is an explicit `--config` path (which must exist); without it `bourse.toml`
     /// in the working directory is read when present.
@@ -33,6 +40,7 @@ impl Settings {
             identity: sources.section()?,
             ledger: sources.section()?,
             funding: sources.section()?,
+            portfolio: sources.section()?,
         })
     }
 
@@ -43,6 +51,7 @@ impl Settings {
             (IdentityConfig::NAME, table(&self.identity)),
             (LedgerConfig::NAME, table(&self.ledger)),
             (FundingConfig::NAME, table(&self.funding)),
+            (PortfolioConfig::NAME, table(&self.portfolio)),
         ]);
         config::to_toml(tables)
     }

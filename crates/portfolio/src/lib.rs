@@ -5,10 +5,25 @@
 //! [`Portfolio`] is the service over the store; configuration is its `[portfolio]` table ([`PortfolioConfig`]).
 
 pub mod activity;
+mod config;
 pub mod cost_basis;
-pub mod rebalance;
-pub mod valuation;
+pub mod csv;
+mod error;
+pub mod input;
 mod price;
+pub mod rebalance;
+mod service;
+mod store;
+mod transfer;
+pub mod valuation;
+mod valuing;
 
 pub use activity::{Activity, ActivityKind, Currency, Priced};
+pub use config::PortfolioConfig;
+pub use error::{PortfolioError, RowError};
+pub use input::NewActivity;
 pub use price::{Price, PriceError, PriceSource};
+pub use service::{HoldingChange, NewHolding, Portfolio};
+pub use store::{Holding, Snapshot};
+pub use transfer::EXPORT_HEADER;
+pub use valuing::Range;

@@ -38,6 +38,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "admin", description = "Staff administration: users, staff invites, the audit log"),
         (name = "operations", description = "Liveness, readiness, metrics"),
         (name = "webhooks", description = "Notifications from custody and payment providers, HMAC-signed per provider"),
+        (name = "portfolio", description = "Holdings on and off the platform, activities, valuation, FIFO cost basis, history, rebalancing"),
     )
 )]
 struct ApiDoc;

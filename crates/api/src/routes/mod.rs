@@ -6,4 +6,5 @@ pub mod assets;
 pub mod funding;
 pub mod identity;
 pub mod ops;
+pub mod portfolio;
 pub mod wallets;

@@ -11,6 +11,7 @@ use identity::{
     TwoFactor,
 };
 use ledger::{AssetCatalogue, Ledger};
+use portfolio::Portfolio;
 use platform::crypto::SecretBox;
 use platform::replay::{RedisTokens, ReplayGuard};
 use platform::{Clock, Config, Db, EventBus, Keys};
@@ -40,6 +41,7 @@ pub(super) async fn build(
         identity,
         ledger: _,
         funding,
+        portfolio,
     } = settings;
     let assets = AssetCatalogue::new(db.clone());
     funding::check_config(&funding, &assets)
@@ -85,8 +87,16 @@ pub(super) async fn build(
         vault.clone(),
         two_factor.clone(),
     );
+    let portfolio = Portfolio::new(
+        db.clone(),
+        ledger.clone(),
+        Arc::new(super::prices::NoRateProvider),
+        clock.clone(),
+        Arc::new(portfolio),
+    );
     Ok(Services {
         config: Arc::new(config),
+        portfolio,
         assets,
         deposits: Deposits::new(ledger.clone(), db.clone(), accounts.clone(), funding.clone()),
         withdrawals: Withdrawals::new(
