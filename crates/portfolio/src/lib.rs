@@ -27,3 +27,6 @@ pub use service::{HoldingChange, NewHolding, Portfolio};
 pub use store::{Holding, Snapshot};
 pub use transfer::EXPORT_HEADER;
 pub use valuing::Range;
+
+#[cfg(test)]
+mod service_tests;
