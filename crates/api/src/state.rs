@@ -2,8 +2,8 @@ use crate::middleware::rate_limit::RateLimits;
 use funding::{Deposits, WithdrawalDestinations, Withdrawals};
 use identity::{Accounts, ApiKeys, PasswordHasher, Sessions, Staff, TwoFactor};
 use ledger::{AssetCatalogue, Ledger};
-use portfolio::Portfolio;
 use platform::{Clock, Config, Db, EventBus, Keys};
+use portfolio::Portfolio;
 use std::sync::Arc;
 
 /// What handlers reach, built once at start-up. Extractors and layers take a copy of the state for every

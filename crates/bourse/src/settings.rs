@@ -4,9 +4,9 @@
 use funding::FundingConfig;
 use identity::IdentityConfig;
 use ledger::LedgerConfig;
-use portfolio::PortfolioConfig;
 use platform::config::{self, Overrides, Sources, table};
 use platform::{Config, ConfigError, Section};
+use portfolio::PortfolioConfig;
 use std::path::Path;
 
 /// Every table of the configuration file. A new context adds its section here, and in [`Settings::SECTIONS`].

@@ -63,7 +63,10 @@ mod tests {
     fn convert_back_divides_by_the_rate_and_rounds_once() {
         let rate = Rate::parse("61234.5").unwrap();
         // 612.345 EUR at 61234.5 EUR per BTC is exactly 0.01 BTC.
-        assert_eq!(rate.convert_back(612_345, p(3), p(8), RoundingMode::Down), Ok(1_000_000));
+        assert_eq!(
+            rate.convert_back(612_345, p(3), p(8), RoundingMode::Down),
+            Ok(1_000_000)
+        );
         // 100.00 EUR is 0.001633067...: 0.00163306 BTC down, 0.00163307 up.
         assert_eq!(rate.convert_back(10_000, p(2), p(8), RoundingMode::Down), Ok(163_306));
         assert_eq!(rate.convert_back(10_000, p(2), p(8), RoundingMode::Up), Ok(163_307));

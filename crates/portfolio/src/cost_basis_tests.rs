@@ -22,7 +22,15 @@ fn eur() -> Currency {
 }
 
 /// Activity `n` (its id and time follow `n`, so the slice order is the time order).
-fn act(n: u32, kind: ActivityKind, asset: &str, places: u8, amount: &str, price: Option<(&str, Currency)>, fee: Option<&str>) -> Activity {
+fn act(
+    n: u32,
+    kind: ActivityKind,
+    asset: &str,
+    places: u8,
+    amount: &str,
+    price: Option<(&str, Currency)>,
+    fee: Option<&str>,
+) -> Activity {
     let precision = Precision::new(places).unwrap();
     let currency_precision = price.map(|(_, c)| c.precision).unwrap_or(precision);
     Activity {
@@ -101,7 +109,10 @@ fn a_disposal_beyond_what_is_held_is_refused_naming_the_activity() {
         })
     );
     let nothing_yet = [btc(1, TransferOut, "0.00000001", None, None)];
-    assert!(matches!(compute(&nothing_yet), Err(CostBasisError::BeyondHoldings { index: 0, held: 0, .. })));
+    assert!(matches!(
+        compute(&nothing_yet),
+        Err(CostBasisError::BeyondHoldings { index: 0, held: 0, .. })
+    ));
 }
 
 #[test]
@@ -139,7 +150,10 @@ fn costs_and_realised_stay_in_their_own_currencies() {
         act(2, Sell, "BTC", 8, "1", Some(("25000", usd())), None),
     ];
     let position = &compute(&activities).unwrap()[&code("BTC")];
-    assert_eq!(position.realised, BTreeMap::from([(usd(), 2_500_000), (eur(), -1_800_000)]));
+    assert_eq!(
+        position.realised,
+        BTreeMap::from([(usd(), 2_500_000), (eur(), -1_800_000)])
+    );
     assert!(position.open_cost().is_empty());
 }
 
@@ -198,6 +212,8 @@ struct DecimalAmount(u64, u8);
 
 impl DecimalAmount {
     fn text(&self) -> String {
-        money::DecimalString::from_scaled(u128::from(self.0), self.1).as_str().to_owned()
+        money::DecimalString::from_scaled(u128::from(self.0), self.1)
+            .as_str()
+            .to_owned()
     }
 }

@@ -90,18 +90,28 @@ pub fn activity(
             None
         }
         Err(_) => {
-            errors.push(("time", "must be an RFC 3339 time such as 2026-01-31T12:00:00Z".to_owned()));
+            errors.push((
+                "time",
+                "must be an RFC 3339 time such as 2026-01-31T12:00:00Z".to_owned(),
+            ));
             None
         }
     };
     let kind = ActivityKind::parse(&raw.kind);
     if kind.is_none() {
-        errors.push(("type", "must be one of buy, sell, transfer_in, transfer_out, fee".to_owned()));
+        errors.push((
+            "type",
+            "must be one of buy, sell, transfer_in, transfer_out, fee".to_owned(),
+        ));
     }
-    let asset = asset(&raw.asset, precisions).map_err(|e| errors.push(("asset", e))).ok();
-    let quantity = asset
-        .as_ref()
-        .and_then(|(code, p)| amount(&raw.amount, code, *p, false).map_err(|e| errors.push(("amount", e))).ok());
+    let asset = asset(&raw.asset, precisions)
+        .map_err(|e| errors.push(("asset", e)))
+        .ok();
+    let quantity = asset.as_ref().and_then(|(code, p)| {
+        amount(&raw.amount, code, *p, false)
+            .map_err(|e| errors.push(("amount", e)))
+            .ok()
+    });
     let currency = present(&raw.price_currency).and_then(|text| match self::asset(text, precisions) {
         Ok((code, precision)) => Some(Currency { code, precision }),
         Err(e) => {

@@ -97,7 +97,11 @@ pub fn parse_targets(raw: &BTreeMap<String, String>) -> Result<BTreeMap<AssetCod
         let plain = money::DecimalString::parse(text).is_ok();
         let weight = match Decimal::from_str_exact(text) {
             Ok(w) if plain => w,
-            _ => return invalid(format!("{code}: {text:?} must be a non-negative decimal string such as \"60\"")),
+            _ => {
+                return invalid(format!(
+                    "{code}: {text:?} must be a non-negative decimal string such as \"60\""
+                ));
+            }
         };
         if weight.scale() > MAX_WEIGHT_PLACES {
             return invalid(format!("{code}: at most {MAX_WEIGHT_PLACES} decimal places"));
@@ -126,7 +130,10 @@ pub fn plan(
     }
     let values: Vec<u128> = holdings
         .iter()
-        .map(|h| h.price.convert(h.amount, h.precision, currency.precision, RoundingMode::HalfEven))
+        .map(|h| {
+            h.price
+                .convert(h.amount, h.precision, currency.precision, RoundingMode::HalfEven)
+        })
         .collect::<Result<_, _>>()
         .map_err(|_| RebalanceError::Overflow)?;
     let total = values

@@ -59,7 +59,12 @@ fn amounts_round_down_so_the_plan_never_spends_more_than_it_frees() {
         holding("BTC", 8, 100_000_000, "29999.99"),
         holding("ETH", 18, 10_000_000_000_000_000_000, "1000"),
     ];
-    let plan = plan(usd(), &holdings, &targets(&[("BTC", "33.33"), ("ETH", "66.67")]).unwrap()).unwrap();
+    let plan = plan(
+        usd(),
+        &holdings,
+        &targets(&[("BTC", "33.33"), ("ETH", "66.67")]).unwrap(),
+    )
+    .unwrap();
     // BTC target 39999.99 × 33.33% = 13331.996… → 13331.99 (down): sell 16668.00 / 29999.99 = 0.555600185… →
     // 0.55560018 BTC, worth 16667.9998… → 16667.99.
     // ETH target 39999.99 × 66.67% = 26667.993… → 26667.99: buy 16667.99 / 1000 = 16.66799 ETH exactly.
@@ -70,16 +75,16 @@ fn amounts_round_down_so_the_plan_never_spends_more_than_it_frees() {
             ("ETH", "buy", 16_667_990_000_000_000_000, 1_666_799)
         ]
     );
-    assert_eq!((plan.trades[0].target_value, plan.trades[1].target_value), (1_333_199, 2_666_799));
+    assert_eq!(
+        (plan.trades[0].target_value, plan.trades[1].target_value),
+        (1_333_199, 2_666_799)
+    );
     assert!(plan.buys <= plan.sells);
 }
 
 #[test]
 fn an_asset_left_out_is_sold_entirely_and_a_new_one_bought() {
-    let holdings = [
-        holding("BTC", 8, 12_345_678, "30000"),
-        holding("USD", 2, 0, "1"),
-    ];
+    let holdings = [holding("BTC", 8, 12_345_678, "30000"), holding("USD", 2, 0, "1")];
     let plan = plan(usd(), &holdings, &targets(&[("USD", "100")]).unwrap()).unwrap();
     // 0.12345678 × 30000 = 3703.7034 → 3703.70: every satoshi is sold.
     assert_eq!(
@@ -91,7 +96,12 @@ fn an_asset_left_out_is_sold_entirely_and_a_new_one_bought() {
 #[test]
 fn a_target_already_reached_is_a_hold() {
     let holdings = [holding("BTC", 8, 100_000_000, "100"), holding("ETH", 18, 1, "0.0001")];
-    let plan = plan(usd(), &holdings, &targets(&[("BTC", "99.9999"), ("ETH", "0.0001")]).unwrap()).unwrap();
+    let plan = plan(
+        usd(),
+        &holdings,
+        &targets(&[("BTC", "99.9999"), ("ETH", "0.0001")]).unwrap(),
+    )
+    .unwrap();
     assert_eq!(plan.trades[1].action, Action::Hold);
 }
 
@@ -102,7 +112,10 @@ fn weights_must_be_plain_non_negative_and_sum_to_exactly_one_hundred() {
         (vec![("BTC", "60"), ("ETH", "40.0001")], "sum to 100.0001"),
         (vec![("BTC", "-10"), ("ETH", "110")], "non-negative decimal"),
         (vec![("BTC", "1e2")], "non-negative decimal"),
-        (vec![("BTC", "99.99999"), ("ETH", "0.00001")], "at most 4 decimal places"),
+        (
+            vec![("BTC", "99.99999"), ("ETH", "0.00001")],
+            "at most 4 decimal places",
+        ),
         (vec![("btc", "100")], "not an asset code"),
         (vec![], "at least one asset"),
     ] {

@@ -128,7 +128,9 @@ impl Portfolio {
             .collect();
         for balance in self.ledger.balances(user).await? {
             // A wallet never goes below zero; the locked part is still the user's.
-            let Ok(total) = u128::try_from(balance.total.minor()) else { continue };
+            let Ok(total) = u128::try_from(balance.total.minor()) else {
+                continue;
+            };
             if total == 0 {
                 continue;
             }
@@ -159,9 +161,7 @@ impl Portfolio {
             None => current.amount,
         };
         let label = match change.label {
-            Some(label) => {
-                input::short_text(label.as_deref(), MAX_LABEL_CHARS).map_err(|e| invalid("label", e))?
-            }
+            Some(label) => input::short_text(label.as_deref(), MAX_LABEL_CHARS).map_err(|e| invalid("label", e))?,
             None => current.label.clone(),
         };
         let now = self.clock.now();
@@ -245,7 +245,8 @@ impl Portfolio {
             field: "currency",
             reason,
         };
-        let code = AssetCode::parse(text).map_err(|_| invalid("must be 2 to 10 upper-case letters, such as USD".into()))?;
+        let code =
+            AssetCode::parse(text).map_err(|_| invalid("must be 2 to 10 upper-case letters, such as USD".into()))?;
         match self.assets.get(&code).await {
             Ok(asset) => Ok(crate::Currency {
                 code,
@@ -265,11 +266,13 @@ fn beyond_holdings(error: CostBasisError, all: &[Activity], row_of: &dyn Fn(Uuid
         } => {
             let at = all.iter().find(|a| a.id == activity);
             let held = at
-                .map(|a| money::DecimalString::from_scaled(held, a.amount.precision().get()).as_str().to_owned())
+                .map(|a| {
+                    money::DecimalString::from_scaled(held, a.amount.precision().get())
+                        .as_str()
+                        .to_owned()
+                })
                 .unwrap_or_default();
-            let reason = format!(
-                "disposes of more {asset} than the activities before it leave (held then: {held})"
-            );
+            let reason = format!("disposes of more {asset} than the activities before it leave (held then: {held})");
             match row_of(activity) {
                 Some(row) => PortfolioError::InvalidRows(vec![crate::RowError {
                     row,

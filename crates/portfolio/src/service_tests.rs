@@ -1,7 +1,9 @@
 //! The service over a real database (SQLite, or PostgreSQL when `BOURSE_TEST_DATABASE_URL` is set) with a fixed
 //! price source.
 
-use crate::{HoldingChange, NewActivity, NewHolding, Portfolio, PortfolioConfig, PortfolioError, Price, PriceError, PriceSource};
+use crate::{
+    HoldingChange, NewActivity, NewHolding, Portfolio, PortfolioConfig, PortfolioError, Price, PriceError, PriceSource,
+};
 use chrono::{DateTime, Utc};
 use ledger::Ledger;
 use money::{AssetCode, Rate};
@@ -119,11 +121,17 @@ fn activity(time: &str, kind: &str, amount: &str, price: Option<&str>, fee: Opti
 async fn valuation_with_a_fixed_source_gives_exact_totals_allocation_and_pnl() {
     let s = setup(false).await;
     let u = user(&s).await;
-    s.portfolio.add_holding(u, holding("BTC", "0.5", Some("Ledger Nano"))).await.unwrap();
+    s.portfolio
+        .add_holding(u, holding("BTC", "0.5", Some("Ledger Nano")))
+        .await
+        .unwrap();
     s.portfolio.add_holding(u, holding("ETH", "2", None)).await.unwrap();
     // Lot of 1 BTC costing 20000 + 10; half sold for 15000: realised 15000 − 10005 = 4995.
     s.portfolio
-        .add_activity(u, activity("2026-01-01T00:00:00Z", "buy", "1", Some("20000"), Some("10")))
+        .add_activity(
+            u,
+            activity("2026-01-01T00:00:00Z", "buy", "1", Some("20000"), Some("10")),
+        )
         .await
         .unwrap();
     s.portfolio
@@ -142,7 +150,10 @@ async fn valuation_with_a_fixed_source_gives_exact_totals_allocation_and_pnl() {
     assert_eq!(alloc, vec![("BTC", Some("80.00")), ("ETH", Some("20.00"))]);
     let btc = v.assets[0].cost.as_ref().unwrap();
     // Open: 0.5 BTC costing 10005.00, worth 20000.00.
-    assert_eq!((btc.cost_basis, btc.unrealised, btc.realised), (Some(1_000_500), Some(999_500), Some(499_500)));
+    assert_eq!(
+        (btc.cost_basis, btc.unrealised, btc.realised),
+        (Some(1_000_500), Some(999_500), Some(499_500))
+    );
     assert_eq!((v.cost_basis, v.unrealised, v.realised), (1_000_500, 999_500, 499_500));
     assert!(v.assets[1].cost.is_none());
     // Unknown currency: 400 naming `currency`.
@@ -176,18 +187,32 @@ async fn a_failing_source_leaves_holdings_unvalued_and_rebalancing_unavailable()
 async fn holdings_are_scoped_to_their_owner() {
     let s = setup(false).await;
     let (alice, bob) = (user(&s).await, user(&s).await);
-    let h = s.portfolio.add_holding(alice, holding("BTC", "1.5", None)).await.unwrap();
+    let h = s
+        .portfolio
+        .add_holding(alice, holding("BTC", "1.5", None))
+        .await
+        .unwrap();
     for result in [
         s.portfolio.holding(bob, h.id).await.map(|_| ()),
         s.portfolio
-            .update_holding(bob, h.id, HoldingChange { amount: Some("2".into()), label: None })
+            .update_holding(
+                bob,
+                h.id,
+                HoldingChange {
+                    amount: Some("2".into()),
+                    label: None,
+                },
+            )
             .await
             .map(|_| ()),
         s.portfolio.delete_holding(bob, h.id).await.map(|_| ()),
     ] {
         assert!(matches!(result, Err(PortfolioError::NotFound("holding"))), "{result:?}");
     }
-    assert_eq!(s.portfolio.holding(alice, h.id).await.unwrap().amount.minor(), 150_000_000);
+    assert_eq!(
+        s.portfolio.holding(alice, h.id).await.unwrap().amount.minor(),
+        150_000_000
+    );
     assert!(s.portfolio.holdings(bob).await.unwrap().is_empty());
 }
 
@@ -221,7 +246,10 @@ async fn an_import_with_bad_rows_imports_nothing_and_reports_every_row() {
 async fn an_export_imports_back_as_the_same_activities() {
     let s = setup(false).await;
     let (alice, bob) = (user(&s).await, user(&s).await);
-    s.portfolio.add_holding(alice, holding("BTC", "0.1", Some("cold, \"deep\" storage"))).await.unwrap();
+    s.portfolio
+        .add_holding(alice, holding("BTC", "0.1", Some("cold, \"deep\" storage")))
+        .await
+        .unwrap();
     let csv = "type,time,asset,amount,price,price_currency,fee,note\n\
                buy,2026-01-01T00:00:00Z,BTC,1,20000.5,USD,1.25,\"a note, with a comma\"\n\
                transfer_in,2026-01-02T00:00:00Z,BTC,0.5,,,,\n\

@@ -122,7 +122,10 @@ pub(crate) async fn count_holdings(tx: &mut Tx, user: Uuid) -> Result<i64, Portf
 
 /// Every holding of `user`, oldest first (their number is bounded by `max_holdings`).
 pub(crate) async fn holdings(db: &Db, user: Uuid) -> Result<Vec<Holding>, PortfolioError> {
-    let sql = AssertSqlSafe(format!("{} WHERE h.user_id = $1 ORDER BY h.id", holding_select(db.backend())));
+    let sql = AssertSqlSafe(format!(
+        "{} WHERE h.user_id = $1 ORDER BY h.id",
+        holding_select(db.backend())
+    ));
     let rows: Vec<HoldingRow> = on_db!(db, pool => sqlx::query_as(sql).bind(user).fetch_all(pool).await)?;
     rows.into_iter().map(Holding::try_from).collect()
 }
@@ -352,7 +355,12 @@ pub(crate) async fn insert_snapshot(
     Ok(done == 1)
 }
 
-pub(crate) async fn has_snapshot(db: &Db, user: Uuid, day: NaiveDate, currency: &AssetCode) -> Result<bool, PortfolioError> {
+pub(crate) async fn has_snapshot(
+    db: &Db,
+    user: Uuid,
+    day: NaiveDate,
+    currency: &AssetCode,
+) -> Result<bool, PortfolioError> {
     let found: Option<(i32,)> = on_db!(db, pool => sqlx::query_as(
         "SELECT 1 FROM portfolio_snapshots WHERE user_id = $1 AND currency = $2 AND day = $3"
     )

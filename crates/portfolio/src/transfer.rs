@@ -23,7 +23,16 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 const REQUIRED: [&str; 4] = ["time", "type", "asset", "amount"];
-const OPTIONAL: [&str; 8] = ["price", "price_currency", "fee", "note", "record", "id", "label", "source"];
+const OPTIONAL: [&str; 8] = [
+    "price",
+    "price_currency",
+    "fee",
+    "note",
+    "record",
+    "id",
+    "label",
+    "source",
+];
 pub const EXPORT_HEADER: [&str; 12] = [
     "record",
     "id",
@@ -50,7 +59,8 @@ fn row_error(row: usize, field: &str, reason: impl Into<String>) -> RowError {
 impl Portfolio {
     /// Imports every activity of `text` or none; the activities imported.
     pub async fn import(&self, user: Uuid, text: &str) -> Result<Vec<Activity>, PortfolioError> {
-        let records = csv::read(text).map_err(|(row, reason)| PortfolioError::InvalidRows(vec![row_error(row, "row", reason)]))?;
+        let records = csv::read(text)
+            .map_err(|(row, reason)| PortfolioError::InvalidRows(vec![row_error(row, "row", reason)]))?;
         let mut records = records.into_iter();
         let Some((_, header)) = records.next() else {
             return Err(PortfolioError::Invalid {
@@ -116,7 +126,8 @@ impl Portfolio {
                 reason: "has no activity rows".to_owned(),
             });
         }
-        self.record(user, activities.clone(), |id| rows.get(&id).copied()).await?;
+        self.record(user, activities.clone(), |id| rows.get(&id).copied())
+            .await?;
         Ok(activities)
     }
 
@@ -153,7 +164,11 @@ impl Portfolio {
             let amount = DecimalString::from_scaled(a.amount.minor(), a.amount.precision().get());
             let fee = a
                 .fee
-                .map(|f| DecimalString::from_scaled(f.minor(), f.precision().get()).as_str().to_owned())
+                .map(|f| {
+                    DecimalString::from_scaled(f.minor(), f.precision().get())
+                        .as_str()
+                        .to_owned()
+                })
                 .unwrap_or_default();
             let fields = [
                 "activity".to_owned(),

@@ -104,7 +104,12 @@ pub struct Valuation {
 }
 
 /// A valuation of `lines` and `positions` in `currency` at `quotes`.
-pub fn value(currency: Currency, lines: Vec<HoldingLine>, positions: &BTreeMap<AssetCode, Position>, quotes: &Quotes) -> Valuation {
+pub fn value(
+    currency: Currency,
+    lines: Vec<HoldingLine>,
+    positions: &BTreeMap<AssetCode, Position>,
+    quotes: &Quotes,
+) -> Valuation {
     let mut partial = false;
     let holdings: Vec<HoldingValue> = lines
         .into_iter()

@@ -89,7 +89,10 @@ fn totals_allocation_and_pnl_are_exact() {
     // 0.75 × 40000 + 2 × 2500.
     assert_eq!(v.total, 3_500_000);
     let btc = &v.assets[0];
-    assert_eq!((btc.asset.as_str(), btc.amount, btc.value), ("BTC", 75_000_000, Some(3_000_000)));
+    assert_eq!(
+        (btc.asset.as_str(), btc.amount, btc.value),
+        ("BTC", 75_000_000, Some(3_000_000))
+    );
     // 30000 / 35000 = 85.714…% and 5000 / 35000 = 14.285…%.
     assert_eq!(btc.allocation.as_ref().map(|a| a.as_str()), Some("85.71"));
     assert_eq!(v.assets[1].allocation.as_ref().map(|a| a.as_str()), Some("14.29"));
@@ -101,9 +104,16 @@ fn totals_allocation_and_pnl_are_exact() {
     // ETH: 2000 EUR at today's 1.1 is 2200 USD; worth 5000.
     let eth_pnl = v.assets[1].cost.as_ref().unwrap();
     assert_eq!((eth_pnl.cost_basis, eth_pnl.unrealised), (Some(220_000), Some(280_000)));
-    assert_eq!((v.cost_basis, v.unrealised, v.realised), (1_720_000, 1_780_000, 250_000));
+    assert_eq!(
+        (v.cost_basis, v.unrealised, v.realised),
+        (1_720_000, 1_780_000, 250_000)
+    );
     // Each holding line is valued on its own.
-    let values: Vec<Option<u128>> = v.holdings.iter().map(|h| h.value.as_ref().ok().map(|(v, _)| *v)).collect();
+    let values: Vec<Option<u128>> = v
+        .holdings
+        .iter()
+        .map(|h| h.value.as_ref().ok().map(|(v, _)| *v))
+        .collect();
     assert_eq!(values, vec![Some(2_000_000), Some(1_000_000), Some(500_000)]);
 }
 
@@ -117,7 +127,10 @@ fn the_24h_change_is_derived_from_each_assets_percentage() {
     assert_eq!(v.change_24h, Some((246_411, "7.57".to_owned())));
     let mut no_change = quotes();
     no_change.insert(code("ETH"), price("2500", None));
-    assert_eq!(value(currency("USD"), lines(), &positions(), &no_change).change_24h, None);
+    assert_eq!(
+        value(currency("USD"), lines(), &positions(), &no_change).change_24h,
+        None
+    );
 }
 
 #[test]

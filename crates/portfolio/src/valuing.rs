@@ -83,7 +83,9 @@ impl Portfolio {
     pub async fn history(&self, user: Uuid, currency: &str, range: Range) -> Result<Vec<Snapshot>, PortfolioError> {
         let currency = self.currency(currency).await?;
         let today = self.now().date_naive();
-        let from = today.checked_sub_days(Days::new(range.days())).unwrap_or(NaiveDate::MIN);
+        let from = today
+            .checked_sub_days(Days::new(range.days()))
+            .unwrap_or(NaiveDate::MIN);
         store::snapshots(&self.db, user, &currency.code, from).await
     }
 

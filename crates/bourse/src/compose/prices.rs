@@ -9,7 +9,11 @@ use portfolio::{Price, PriceError, PriceSource};
 pub(super) struct NoRateProvider;
 
 impl PriceSource for NoRateProvider {
-    fn price<'a>(&'a self, _asset: &'a AssetCode, _currency: &'a AssetCode) -> BoxFuture<'a, Result<Price, PriceError>> {
+    fn price<'a>(
+        &'a self,
+        _asset: &'a AssetCode,
+        _currency: &'a AssetCode,
+    ) -> BoxFuture<'a, Result<Price, PriceError>> {
         Box::pin(std::future::ready(Err(PriceError::Unavailable {
             provider: "rates".to_owned(),
             reason: "no rate provider is configured".to_owned(),

@@ -11,10 +11,10 @@ use identity::{
     TwoFactor,
 };
 use ledger::{AssetCatalogue, Ledger};
-use portfolio::Portfolio;
 use platform::crypto::SecretBox;
 use platform::replay::{RedisTokens, ReplayGuard};
 use platform::{Clock, Config, Db, EventBus, Keys};
+use portfolio::Portfolio;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,7 +6,13 @@ use crate::helpers::{TestApp, envelope, expect_error};
 use crate::wallets::{customer, deposit, spawn_with_admin};
 use serde_json::{Value, json};
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<&Value>) -> reqwest::Response {
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
     let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
     if let Some(body) = body {
         request = request.json(body);
@@ -40,7 +46,10 @@ async fn holdings_can_be_created_listed_changed_and_deleted() {
     assert_eq!(status, 201, "{created}");
     let holding = &created["data"];
     assert_eq!(holding["amount"], "0.50000000");
-    assert_eq!((holding["source"].as_str(), holding["editable"].as_bool()), (Some("manual"), Some(true)));
+    assert_eq!(
+        (holding["source"].as_str(), holding["editable"].as_bool()),
+        (Some("manual"), Some(true))
+    );
     let id = holding["id"].as_str().expect("id");
     let path = format!("/v1/portfolio/holdings/{id}");
 
@@ -51,7 +60,10 @@ async fn holdings_can_be_created_listed_changed_and_deleted() {
     let patch = json!({"amount": "0.75", "label": null});
     let (status, changed) = envelope(send(&app, reqwest::Method::PATCH, &path, &token, Some(&patch)).await).await;
     assert_eq!(status, 200, "{changed}");
-    assert_eq!((changed["data"]["amount"].as_str(), &changed["data"]["label"]), (Some("0.75000000"), &Value::Null));
+    assert_eq!(
+        (changed["data"]["amount"].as_str(), &changed["data"]["label"]),
+        (Some("0.75000000"), &Value::Null)
+    );
 
     let (status, got) = envelope(app.get_authed(&path, &token).await).await;
     assert_eq!((status, got["data"]["amount"].as_str()), (200, Some("0.75000000")));
@@ -70,12 +82,20 @@ async fn another_users_holding_is_not_found() {
     let path = format!("/v1/portfolio/holdings/{}", created["data"]["id"].as_str().expect("id"));
     expect_error(app.get_authed(&path, &bob).await, 404, 3001).await;
     let patch = json!({"amount": "3"});
-    expect_error(send(&app, reqwest::Method::PATCH, &path, &bob, Some(&patch)).await, 404, 3001).await;
+    expect_error(
+        send(&app, reqwest::Method::PATCH, &path, &bob, Some(&patch)).await,
+        404,
+        3001,
+    )
+    .await;
     expect_error(send(&app, reqwest::Method::DELETE, &path, &bob, None).await, 404, 3001).await;
     let (_, list) = envelope(app.get_authed("/v1/portfolio/holdings", &bob).await).await;
     assert_eq!(list["data"]["items"], json!([]));
     let (status, mine) = envelope(app.get_authed(&path, &alice).await).await;
-    assert_eq!((status, mine["data"]["amount"].as_str()), (200, Some("2.000000000000000000")));
+    assert_eq!(
+        (status, mine["data"]["amount"].as_str()),
+        (200, Some("2.000000000000000000"))
+    );
 }
 
 #[tokio::test]
@@ -90,16 +110,31 @@ async fn bad_input_is_refused_naming_the_field() {
         (json!({"asset": "BTC", "amount": "-1"}), "amount"),
         (json!({"asset": "BTC", "amount": "1", "label": "x".repeat(65)}), "label"),
     ] {
-        let error = expect_error(app.post_authed("/v1/portfolio/holdings", &token, &body).await, 400, 1000).await;
+        let error = expect_error(
+            app.post_authed("/v1/portfolio/holdings", &token, &body).await,
+            400,
+            1000,
+        )
+        .await;
         assert_eq!(field(&error), expected, "{body}: {error}");
     }
     let activity = json!({"time": "2026-01-01T00:00:00Z", "type": "sell", "asset": "BTC", "amount": "1",
                           "price": "100", "price_currency": "USD"});
-    let error = expect_error(app.post_authed("/v1/portfolio/activities", &token, &activity).await, 400, 1000).await;
+    let error = expect_error(
+        app.post_authed("/v1/portfolio/activities", &token, &activity).await,
+        400,
+        1000,
+    )
+    .await;
     assert_eq!(field(&error), "amount", "a sell of nothing held: {error}");
     let error = expect_error(app.get_authed("/v1/portfolio?currency=XYZ", &token).await, 400, 1000).await;
     assert_eq!(field(&error), "currency");
-    let error = expect_error(app.get_authed("/v1/portfolio/history?range=2d", &token).await, 400, 1000).await;
+    let error = expect_error(
+        app.get_authed("/v1/portfolio/history?range=2d", &token).await,
+        400,
+        1000,
+    )
+    .await;
     assert_eq!(field(&error), "range");
     for (targets, expected) in [
         (json!({"BTC": "60", "ETH": "30"}), "targets"),
@@ -107,11 +142,21 @@ async fn bad_input_is_refused_naming_the_field() {
         (json!({"BTC": 100}), "targets.BTC"),
     ] {
         let body = json!({"currency": "USD", "targets": targets});
-        let error = expect_error(app.post_authed("/v1/portfolio/rebalance", &token, &body).await, 400, 1000).await;
+        let error = expect_error(
+            app.post_authed("/v1/portfolio/rebalance", &token, &body).await,
+            400,
+            1000,
+        )
+        .await;
         assert_eq!(field(&error), expected, "{targets}: {error}");
     }
     let body = json!({"currency": "XYZ", "targets": {"BTC": "100"}});
-    let error = expect_error(app.post_authed("/v1/portfolio/rebalance", &token, &body).await, 400, 1000).await;
+    let error = expect_error(
+        app.post_authed("/v1/portfolio/rebalance", &token, &body).await,
+        400,
+        1000,
+    )
+    .await;
     assert_eq!(field(&error), "currency");
     let response = app
         .client
@@ -150,12 +195,19 @@ async fn an_export_imports_back_as_the_same_activities() {
     let (alice, _) = customer(&app, "exporter@example.com").await;
     let (bob, _) = customer(&app, "importer2@example.com").await;
     let body = json!({"asset": "BTC", "amount": "0.1", "label": "cold, \"deep\" storage"});
-    assert_eq!(app.post_authed("/v1/portfolio/holdings", &alice, &body).await.status(), 201);
+    assert_eq!(
+        app.post_authed("/v1/portfolio/holdings", &alice, &body).await.status(),
+        201
+    );
     let csv = "time,type,asset,amount,price,price_currency,fee,note\n\
                2026-01-01T00:00:00Z,buy,BTC,1,20000.5,USD,1.25,\"first, with a comma\"\n\
                2026-02-01T00:00:00Z,sell,BTC,0.4,30000,USD,,\n";
     let (status, imported) = envelope(import(&app, &alice, csv).await).await;
-    assert_eq!((status, imported["data"]["imported"].as_u64()), (201, Some(2)), "{imported}");
+    assert_eq!(
+        (status, imported["data"]["imported"].as_u64()),
+        (201, Some(2)),
+        "{imported}"
+    );
 
     let response = app.get_authed("/v1/portfolio/export.csv", &alice).await;
     assert_eq!(response.status(), 200);
@@ -174,7 +226,10 @@ async fn an_export_imports_back_as_the_same_activities() {
             })
             .collect()
     };
-    assert_eq!(without_ids(activities(&app, &alice).await), without_ids(activities(&app, &bob).await));
+    assert_eq!(
+        without_ids(activities(&app, &alice).await),
+        without_ids(activities(&app, &bob).await)
+    );
 }
 
 #[tokio::test]
@@ -187,26 +242,43 @@ async fn a_wallet_balance_is_a_bourse_holding_and_valuation_says_prices_are_unav
     let (_, list) = envelope(app.get_authed("/v1/portfolio/holdings", &token).await).await;
     let items = list["data"]["items"].as_array().expect("items");
     let usd = items.iter().find(|h| h["asset"] == "USD").expect("the USD wallet");
-    assert_eq!((usd["source"].as_str(), usd["editable"].as_bool()), (Some("bourse"), Some(false)));
+    assert_eq!(
+        (usd["source"].as_str(), usd["editable"].as_bool()),
+        (Some("bourse"), Some(false))
+    );
     assert_eq!((usd["amount"].as_str(), &usd["id"]), (Some("125.50"), &Value::Null));
 
     let (status, valuation) = envelope(app.get_authed("/v1/portfolio?currency=USD", &token).await).await;
     assert_eq!(status, 200, "{valuation}");
     let v = &valuation["data"];
-    assert_eq!((v["currency"].as_str(), v["partial"].as_bool()), (Some("USD"), Some(true)));
+    assert_eq!(
+        (v["currency"].as_str(), v["partial"].as_bool()),
+        (Some("USD"), Some(true))
+    );
     // USD in USD needs no rate provider; BTC does, and none is configured.
     assert_eq!(v["total_value"], "125.50");
     let holdings = v["holdings"].as_array().expect("holdings");
     let usd = holdings.iter().find(|h| h["asset"] == "USD").expect("USD");
-    assert_eq!((usd["value"].as_str(), usd["price"]["rate"].as_str()), (Some("125.50"), Some("1")));
-    assert!(usd["price"]["as_of"].is_string() && usd["price"]["stale"] == false, "{usd}");
+    assert_eq!(
+        (usd["value"].as_str(), usd["price"]["rate"].as_str()),
+        (Some("125.50"), Some("1"))
+    );
+    assert!(
+        usd["price"]["as_of"].is_string() && usd["price"]["stale"] == false,
+        "{usd}"
+    );
     let btc = holdings.iter().find(|h| h["asset"] == "BTC").expect("BTC");
     assert_eq!(btc["value"], Value::Null);
     let reason = btc["unavailable_reason"].as_str().unwrap_or_default();
     assert!(reason.contains("no rate provider is configured"), "{reason}");
 
     let body = json!({"currency": "USD", "targets": {"BTC": "50", "USD": "50"}});
-    let error = expect_error(app.post_authed("/v1/portfolio/rebalance", &token, &body).await, 503, 5030).await;
+    let error = expect_error(
+        app.post_authed("/v1/portfolio/rebalance", &token, &body).await,
+        503,
+        5030,
+    )
+    .await;
     assert_eq!(error["details"]["provider"], "rates");
 }
 
@@ -216,7 +288,11 @@ async fn every_portfolio_route_is_documented_with_its_errors() {
     let doc: Value = app.get("/api/openapi.json").await.json().await.expect("JSON");
     for (path, method, statuses) in [
         ("/v1/portfolio", "get", &["200", "400", "401", "429"][..]),
-        ("/v1/portfolio/holdings", "post", &["201", "400", "401", "403", "413", "415", "429"]),
+        (
+            "/v1/portfolio/holdings",
+            "post",
+            &["201", "400", "401", "403", "413", "415", "429"],
+        ),
         ("/v1/portfolio/holdings/{id}", "patch", &["200", "400", "404"]),
         ("/v1/portfolio/holdings/{id}", "delete", &["200", "404"]),
         ("/v1/portfolio/activities", "post", &["201", "400"]),
@@ -227,7 +303,10 @@ async fn every_portfolio_route_is_documented_with_its_errors() {
     ] {
         let responses = &doc["paths"][path][method]["responses"];
         for status in statuses {
-            assert!(responses[status].is_object(), "{method} {path} documents {status}: {responses}");
+            assert!(
+                responses[status].is_object(),
+                "{method} {path} documents {status}: {responses}"
+            );
         }
     }
 }

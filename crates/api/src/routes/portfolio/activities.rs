@@ -175,10 +175,7 @@ pub async fn import_activities(
         SignedIn,
     )
 )]
-pub async fn export_csv(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-) -> Result<impl IntoResponse, ApiError> {
+pub async fn export_csv(State(state): State<AppState>, AuthUser(who): AuthUser) -> Result<impl IntoResponse, ApiError> {
     let text = state.portfolio.export(who.user_id).await?;
     Ok((
         [

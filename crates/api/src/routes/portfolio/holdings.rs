@@ -135,7 +135,10 @@ pub async fn update_holding(
         amount: body.amount,
         label: body.label,
     };
-    let holding = state.portfolio.update_holding(who.user_id, parse_id(&id)?, change).await?;
+    let holding = state
+        .portfolio
+        .update_holding(who.user_id, parse_id(&id)?, change)
+        .await?;
     Ok(ok(HoldingView::tracked(&holding)))
 }
 

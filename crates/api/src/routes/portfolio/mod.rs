@@ -15,7 +15,11 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(holdings::list_holdings, holdings::add_holding))
-        .routes(routes!(holdings::get_holding, holdings::update_holding, holdings::delete_holding))
+        .routes(routes!(
+            holdings::get_holding,
+            holdings::update_holding,
+            holdings::delete_holding
+        ))
         .routes(routes!(activities::list_activities, activities::add_activity))
         .routes(routes!(activities::import_activities))
         .routes(routes!(activities::export_csv))

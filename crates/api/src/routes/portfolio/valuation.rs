@@ -212,4 +212,3 @@ pub async fn rebalance(
     let plan = state.portfolio.rebalance(who.user_id, currency, &body.targets).await?;
     Ok(ok(PlanView::from(&plan)))
 }
-
