@@ -378,7 +378,7 @@ impl From<portfolio::PortfolioError> for ApiError {
                 .with_details(json!({ "field": "csv", "rows": rows }))
             }
             E::LimitExceeded(message) => ApiError::new(ErrorCode::LimitExceeded, capitalise(&message)),
-            E::NotFound(what) => ApiError::not_found(&capitalise(what).trim_end_matches('.').to_owned()),
+            E::NotFound(what) => ApiError::not_found(capitalise(what).trim_end_matches('.')),
             E::PriceUnavailable { provider, reason } => ApiError::new(
                 ErrorCode::UpstreamUnavailable,
                 format!("Prices are unavailable from {provider}: {reason}."),

@@ -89,7 +89,7 @@ pub enum CostBasisError {
 /// Activities in the order the cost basis applies them: by time, then by id (ids are time-ordered, so ties
 /// keep the order they were recorded in).
 pub fn sort(activities: &mut [Activity]) {
-    activities.sort_by(|a, b| (a.time, a.id).cmp(&(b.time, b.id)));
+    activities.sort_by_key(|a| (a.time, a.id));
 }
 
 /// Every asset's position after `activities`, applied in the order given (see [`sort`]).
@@ -97,13 +97,13 @@ pub fn compute(activities: &[Activity]) -> Result<BTreeMap<AssetCode, Position>,
     let mut positions: BTreeMap<AssetCode, Position> = BTreeMap::new();
     for (index, activity) in activities.iter().enumerate() {
         let position = positions
-            .entry(activity.asset.clone())
-            .or_insert_with(|| Position::new(activity.asset.clone(), activity.amount.precision()));
+            .entry(activity.asset)
+            .or_insert_with(|| Position::new(activity.asset, activity.amount.precision()));
         apply(position, activity).map_err(|e| match e {
             Failure::Beyond { held } => CostBasisError::BeyondHoldings {
                 index,
                 activity: activity.id,
-                asset: activity.asset.clone(),
+                asset: activity.asset,
                 held,
                 asked: activity.amount.minor(),
             },

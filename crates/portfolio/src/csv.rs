@@ -2,9 +2,12 @@
 //! holds a comma, a quote, a line break or surrounding spaces, a quote inside written twice. The reader takes the
 //! same, and reports the record number (the header is record 1) of anything malformed.
 
+/// A record's number (the first is 1) and its fields.
+pub type Record = (usize, Vec<String>);
+
 /// Records of `text`, each a list of fields; a blank line is skipped. `Err((record, reason))` for a quote left
 /// open or text after a closing quote.
-pub fn read(text: &str) -> Result<Vec<(usize, Vec<String>)>, (usize, String)> {
+pub fn read(text: &str) -> Result<Vec<Record>, (usize, String)> {
     let mut records = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     let mut field = String::new();

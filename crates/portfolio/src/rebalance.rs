@@ -126,7 +126,7 @@ pub fn plan(
     targets: &BTreeMap<AssetCode, Decimal>,
 ) -> Result<Plan, RebalanceError> {
     if let Some(missing) = targets.keys().find(|t| !holdings.iter().any(|h| &h.asset == *t)) {
-        return Err(RebalanceError::Unpriced(missing.clone()));
+        return Err(RebalanceError::Unpriced(*missing));
     }
     let values: Vec<u128> = holdings
         .iter()
@@ -156,7 +156,7 @@ pub fn plan(
             Action::Hold => {}
         }
         trades.push(Trade {
-            asset: holding.asset.clone(),
+            asset: holding.asset,
             precision: holding.precision,
             weight,
             price: holding.price,

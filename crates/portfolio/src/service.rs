@@ -69,7 +69,7 @@ impl Portfolio {
         let mut filter = AssetFilter::default();
         loop {
             let (page, more) = self.assets.list(&filter, 500).await?;
-            filter.after = page.last().map(|a| a.code.clone());
+            filter.after = page.last().map(|a| a.code);
             precisions.extend(page.into_iter().map(|a| (a.code, a.precision)));
             if !more {
                 return Ok(precisions);

@@ -38,8 +38,8 @@ impl PriceSource for Fixed {
                 change_24h: None,
             }),
             _ => Err(PriceError::Unsupported {
-                asset: asset.clone(),
-                currency: currency.clone(),
+                asset: *asset,
+                currency: *currency,
             }),
         };
         Box::pin(std::future::ready(answer))

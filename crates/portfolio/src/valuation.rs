@@ -126,11 +126,11 @@ pub fn value(
 
     let mut held: BTreeMap<AssetCode, (Precision, u128)> = BTreeMap::new();
     for h in &holdings {
-        let entry = held.entry(h.line.asset.clone()).or_insert((h.line.precision, 0));
+        let entry = held.entry(h.line.asset).or_insert((h.line.precision, 0));
         entry.1 = entry.1.saturating_add(h.line.amount);
     }
     for (asset, position) in positions {
-        held.entry(asset.clone()).or_insert((position.precision, 0));
+        held.entry(*asset).or_insert((position.precision, 0));
     }
 
     let mut assets: Vec<AssetValue> = held

@@ -69,11 +69,11 @@ impl Portfolio {
         let activities = store::activities(&self.db, user).await?;
         let positions = cost_basis::compute(&activities)
             .map_err(|e| PortfolioError::Corrupt(format!("the stored activities do not add up: {e}")))?;
-        let mut needed: BTreeSet<AssetCode> = lines.iter().map(|l| l.asset.clone()).collect();
+        let mut needed: BTreeSet<AssetCode> = lines.iter().map(|l| l.asset).collect();
         for position in positions.values() {
-            needed.insert(position.asset.clone());
-            needed.extend(position.open_cost().keys().map(|c| c.code.clone()));
-            needed.extend(position.realised.keys().map(|c| c.code.clone()));
+            needed.insert(position.asset);
+            needed.extend(position.open_cost().keys().map(|c| c.code));
+            needed.extend(position.realised.keys().map(|c| c.code));
         }
         let quotes = self.quotes(needed, &currency.code).await;
         Ok(valuation::value(currency, lines, &positions, &quotes))
@@ -114,7 +114,7 @@ impl Portfolio {
         }
         for asset in targets.keys() {
             if let Some(&precision) = precisions.get(asset) {
-                held.entry(asset.clone()).or_insert((precision, 0));
+                held.entry(*asset).or_insert((precision, 0));
             }
         }
         let quotes = self.quotes(held.keys().cloned().collect(), &currency.code).await;
