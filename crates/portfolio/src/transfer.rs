@@ -59,6 +59,8 @@ fn row_error(row: usize, field: &str, reason: impl Into<String>) -> RowError {
 impl Portfolio {
     /// Imports every activity of `text` or none; the activities imported.
     pub async fn import(&self, user: Uuid, text: &str) -> Result<Vec<Activity>, PortfolioError> {
+        // Spreadsheets often start a UTF-8 file with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let records = csv::read(text)
             .map_err(|(row, reason)| PortfolioError::InvalidRows(vec![row_error(row, "row", reason)]))?;
         let mut records = records.into_iter();
