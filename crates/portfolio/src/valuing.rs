@@ -185,7 +185,12 @@ impl Portfolio {
         let mut taken = 0;
         for user in users {
             for currency in &currencies {
-                taken += usize::from(self.snapshot(user, *currency).await?);
+                // One portfolio that cannot be valued must not hold up everyone else's snapshot.
+                match self.snapshot(user, *currency).await {
+                    Ok(done) => taken += usize::from(done),
+                    Err(PortfolioError::Ledger(ledger::LedgerError::Db(e))) => return Err(e.into()),
+                    Err(e) => tracing::warn!(%user, currency = %currency.code, error = %e, "snapshot failed"),
+                }
             }
         }
         Ok(taken)
