@@ -2,8 +2,9 @@
 //! export round trips, the Bourse wallet as a holding, and valuation with the server's price source, which has
 //! no rate provider and says so.
 
-use crate::helpers::{TestApp, envelope, expect_error};
+use crate::helpers::{Storage, TestApp, envelope, expect_error, spawn_with_options};
 use crate::wallets::{customer, deposit, spawn_with_admin};
+use bourse::BuildOptions;
 use serde_json::{Value, json};
 
 async fn send(
@@ -309,4 +310,27 @@ async fn every_portfolio_route_is_documented_with_its_errors() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn tracking_more_than_max_holdings_is_refused() {
+    let adjust = |c: &mut bourse::Settings| {
+        c.platform.rate_limits.enabled = false;
+        c.portfolio.max_holdings = 2;
+    };
+    let app = spawn_with_options(Storage::fresh().await, adjust, BuildOptions::default()).await;
+    let (token, _) = customer(&app, "collector@example.com").await;
+    let body = json!({"asset": "BTC", "amount": "1"});
+    for _ in 0..2 {
+        assert_eq!(
+            app.post_authed("/v1/portfolio/holdings", &token, &body).await.status(),
+            201
+        );
+    }
+    expect_error(
+        app.post_authed("/v1/portfolio/holdings", &token, &body).await,
+        403,
+        1004,
+    )
+    .await;
 }
