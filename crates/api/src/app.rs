@@ -105,6 +105,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(routes::admin_audit::router())
         .merge(routes::ops::router())
         .merge(routes::rates::router())
+        .merge(routes::portfolio::router())
         .split_for_parts();
     openapi::GlobalAnswers.modify(&mut doc);
     routes

@@ -380,6 +380,38 @@ impl From<identity::IdentityError> for ApiError {
     }
 }
 
+impl From<portfolio::PortfolioError> for ApiError {
+    fn from(e: portfolio::PortfolioError) -> Self {
+        use portfolio::PortfolioError as E;
+        match e {
+            E::Ledger(e) => e.into(),
+            E::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            E::InvalidRows(rows) => {
+                let rows: Vec<Value> = rows
+                    .iter()
+                    .map(|r| json!({ "row": r.row, "field": r.field, "reason": r.reason }))
+                    .collect();
+                ApiError::new(
+                    ErrorCode::ValidationError,
+                    format!(
+                        "{} field(s) of the CSV are invalid; nothing was imported (see `details.rows`).",
+                        rows.len()
+                    ),
+                )
+                .with_details(json!({ "field": "csv", "rows": rows }))
+            }
+            E::LimitExceeded(message) => ApiError::new(ErrorCode::LimitExceeded, capitalise(&message)),
+            E::NotFound(what) => ApiError::not_found(capitalise(what).trim_end_matches('.')),
+            E::PriceUnavailable { provider, reason } => ApiError::new(
+                ErrorCode::UpstreamUnavailable,
+                format!("Prices are unavailable from {provider}: {reason}."),
+            )
+            .with_details(json!({ "provider": provider, "reason": reason })),
+            other @ E::Corrupt(_) => ApiError::internal(&other),
+        }
+    }
+}
+
 /// Context errors speak in lower-case fragments; a response message is a sentence.
 fn capitalise(message: &str) -> String {
     let mut chars = message.chars();

@@ -3,6 +3,7 @@ use funding::{Deposits, WithdrawalDestinations, Withdrawals};
 use identity::{Accounts, ApiKeys, PasswordHasher, Sessions, Staff, TwoFactor};
 use ledger::{AssetCatalogue, Ledger};
 use platform::{Clock, Config, Db, EventBus, Keys};
+use portfolio::Portfolio;
 use std::sync::Arc;
 
 /// What handlers reach, built once at start-up. Extractors and layers take a copy of the state for every
@@ -47,4 +48,5 @@ pub struct Services {
     /// The limiter behind the rate-limit layer, for limits only a handler can key (login per email).
     pub rate_limits: RateLimits,
     pub rates: rates::Rates,
+    pub portfolio: Portfolio,
 }

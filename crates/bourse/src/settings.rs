@@ -6,6 +6,7 @@ use identity::IdentityConfig;
 use ledger::LedgerConfig;
 use platform::config::{self, Overrides, Sources, table};
 use platform::{Config, ConfigError, Section};
+use portfolio::PortfolioConfig;
 use rates::RatesConfig;
 use std::path::Path;
 
@@ -18,15 +19,17 @@ pub struct Settings {
     pub ledger: LedgerConfig,
     pub funding: FundingConfig,
     pub rates: RatesConfig,
+    pub portfolio: PortfolioConfig,
 }
 
 impl Settings {
     /// The contexts' tables, beside the platform's [`Config::SECTIONS`].
-    pub const SECTIONS: [&'static str; 4] = [
+    pub const SECTIONS: [&'static str; 5] = [
         IdentityConfig::NAME,
         LedgerConfig::NAME,
         FundingConfig::NAME,
         RatesConfig::NAME,
+        PortfolioConfig::NAME,
     ];
 
     /// Loads every table: `file` is an explicit `--config` path (which must exist); without it `bourse.toml`
@@ -41,6 +44,7 @@ impl Settings {
             ledger: sources.section()?,
             funding: sources.section()?,
             rates: sources.section()?,
+            portfolio: sources.section()?,
         })
     }
 
@@ -52,6 +56,7 @@ impl Settings {
             (LedgerConfig::NAME, table(&self.ledger)),
             (FundingConfig::NAME, table(&self.funding)),
             (RatesConfig::NAME, table(&self.rates)),
+            (PortfolioConfig::NAME, table(&self.portfolio)),
         ]);
         config::to_toml(tables)
     }

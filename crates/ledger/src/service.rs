@@ -169,6 +169,11 @@ impl Ledger {
             .collect()
     }
 
+    /// Up to `limit` users who own a wallet, in id order, after `after`: how a job visits every wallet holder.
+    pub async fn wallet_owners(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Uuid>, LedgerError> {
+        store::wallet_owners(&self.db, after, i64::from(limit)).await
+    }
+
     /// Up to `limit` entries of `user`'s wallet in `asset`, newest first, and whether more follow. An asset the
     /// catalogue does not list is [`LedgerError::UnknownAsset`]; a user without that wallet has no entries.
     pub async fn history(

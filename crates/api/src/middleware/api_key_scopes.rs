@@ -20,6 +20,10 @@ pub fn required_scope(method: &Method, route: &str) -> Option<Scope> {
         // routes will need `trade`.
         ("POST", "/v1/wallets/transfers") => Some(Scope::Withdraw),
         ("POST", "/v1/wallets/withdrawals") => Some(Scope::Withdraw),
+        // A rebalancing plan changes nothing; the portfolio's records (holdings, activities, imports) are
+        // changes to the account that move no money: `trade`, the scope for acting on the account.
+        ("POST", "/v1/portfolio/rebalance") => Some(Scope::Read),
+        ("POST" | "PATCH" | "DELETE", route) if route.starts_with("/v1/portfolio/") => Some(Scope::Trade),
         ("GET" | "HEAD", _) => Some(Scope::Read),
         _ => None,
     }
@@ -38,6 +42,20 @@ mod tests {
             required_scope(&Method::POST, "/v1/wallets/transfers"),
             Some(Scope::Withdraw)
         );
+        assert_eq!(required_scope(&Method::GET, "/v1/portfolio"), Some(Scope::Read));
+        assert_eq!(
+            required_scope(&Method::POST, "/v1/portfolio/rebalance"),
+            Some(Scope::Read)
+        );
+        for (method, route) in [
+            (Method::POST, "/v1/portfolio/holdings"),
+            (Method::PATCH, "/v1/portfolio/holdings/{id}"),
+            (Method::DELETE, "/v1/portfolio/holdings/{id}"),
+            (Method::POST, "/v1/portfolio/activities"),
+            (Method::POST, "/v1/portfolio/activities/import"),
+        ] {
+            assert_eq!(required_scope(&method, route), Some(Scope::Trade), "{method} {route}");
+        }
         for route in [
             "/v1/api-keys",
             "/v1/api-keys/{id}",

@@ -39,6 +39,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "operations", description = "Liveness, readiness, metrics"),
         (name = "webhooks", description = "Notifications from custody and payment providers, HMAC-signed per provider"),
         (name = "rates", description = "Live exchange rates, conversion and rate history: public market data"),
+        (name = "portfolio", description = "Holdings on and off the platform, activities, valuation, FIFO cost basis, history, rebalancing"),
     )
 )]
 struct ApiDoc;

@@ -6,5 +6,6 @@ pub mod assets;
 pub mod funding;
 pub mod identity;
 pub mod ops;
+pub mod portfolio;
 pub mod rates;
 pub mod wallets;

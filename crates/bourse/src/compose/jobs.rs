@@ -1,5 +1,6 @@
 //! The server's background jobs, each a [`Worker`]: the outbox relay, the hold-expiry sweep, the purge of
-//! expired idempotency keys, the session view's poll of revocations and the metrics recorder's upkeep.
+//! expired idempotency keys, the session view's poll of revocations, the metrics recorder's upkeep and the
+//! daily portfolio snapshots.
 
 use crate::workers::Worker;
 use api::AppState;
@@ -20,6 +21,7 @@ pub(super) fn all(state: &AppState, ledger: &LedgerConfig) -> Vec<Worker> {
         idempotency_purge(state.clone()),
         session_revocations(state),
         metrics_upkeep(),
+        portfolio_snapshots(state),
     ]
     .into_iter()
     .chain(rates_refresh(state))
@@ -91,4 +93,22 @@ fn rates_refresh(state: &AppState) -> Option<Worker> {
             tracing::debug!(recorded, "rate snapshots recorded");
         }
     }))
+}
+
+/// Takes the day's portfolio snapshots not taken yet, in each of `portfolio.snapshot_currencies`. A run that
+/// fails, or a portfolio whose prices are not all available, is logged and tried again at the next tick; a
+/// snapshot is written at most once per user, UTC day and currency.
+fn portfolio_snapshots(state: &AppState) -> Worker {
+    let portfolio = state.portfolio.clone();
+    let every = Duration::from_secs(portfolio.config().snapshot_interval_secs);
+    Worker::every("portfolio-snapshots", every, move || {
+        let portfolio = portfolio.clone();
+        async move {
+            match portfolio.take_snapshots().await {
+                Ok(0) => {}
+                Ok(taken) => tracing::info!(taken, "took portfolio snapshots"),
+                Err(error) => tracing::warn!(%error, "the portfolio snapshot run failed; retrying at the next tick"),
+            }
+        }
+    })
 }

@@ -3,6 +3,7 @@
 //! [`Server::run_until_stopped`] starts the workers, serves, and on shutdown stops both and closes the database.
 
 mod jobs;
+mod prices;
 mod services;
 
 use crate::Settings;

@@ -14,6 +14,7 @@ use ledger::{AssetCatalogue, Ledger};
 use platform::crypto::SecretBox;
 use platform::replay::{RedisTokens, ReplayGuard};
 use platform::{Clock, Config, Db, EventBus, Keys};
+use portfolio::Portfolio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub(super) async fn build(
         ledger: _,
         funding,
         rates,
+        portfolio,
     } = settings;
     let assets = AssetCatalogue::new(db.clone());
     funding::check_config(&funding, &assets)
@@ -87,8 +89,16 @@ pub(super) async fn build(
         two_factor.clone(),
     );
     let rates = build_rates(&config, &rates, &assets, &db, &clock).await?;
+    let portfolio = Portfolio::new(
+        db.clone(),
+        ledger.clone(),
+        Arc::new(super::prices::LiveRates(rates.clone())),
+        clock.clone(),
+        Arc::new(portfolio),
+    );
     Ok(Services {
         config: Arc::new(config),
+        portfolio,
         assets,
         deposits: Deposits::new(ledger.clone(), db.clone(), accounts.clone(), funding.clone()),
         withdrawals: Withdrawals::new(

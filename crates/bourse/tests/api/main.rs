@@ -13,6 +13,7 @@ mod events;
 mod helpers;
 mod idempotency;
 mod operations;
+mod portfolio;
 mod rate_limits;
 mod rates;
 mod response_shape;

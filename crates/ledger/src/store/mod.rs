@@ -220,6 +220,14 @@ pub(crate) async fn wallets(db: &Db, user: Uuid) -> Result<Vec<(StoredAccount, P
         .collect()
 }
 
+/// Up to `limit` owners of at least one wallet, in id order, after `after`.
+pub(crate) async fn wallet_owners(db: &Db, after: Option<Uuid>, limit: i64) -> Result<Vec<Uuid>, LedgerError> {
+    let sql = "SELECT DISTINCT owner_id FROM ledger_accounts WHERE purpose = 'wallet' AND owner_id IS NOT NULL \
+               AND ($1 IS NULL OR owner_id > $1) ORDER BY owner_id LIMIT $2";
+    let rows: Vec<(Uuid,)> = on_db!(db, pool => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// Opens a read transaction that sees one consistent state of the whole ledger: on SQLite the transaction holds
 /// the write lock, on PostgreSQL it is a read-only snapshot (repeatable read), so writers carry on meanwhile.
 pub(crate) async fn snapshot(db: &Db) -> Result<Tx, LedgerError> {
