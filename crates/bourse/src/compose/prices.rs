@@ -35,8 +35,8 @@ fn price_of(quote: RateQuote) -> Price {
 fn refusal(error: RatesError, asset: &AssetCode, currency: &AssetCode) -> PriceError {
     match error {
         RatesError::Invalid { .. } | RatesError::Unsupported { .. } => PriceError::Unsupported {
-            asset: asset.clone(),
-            currency: currency.clone(),
+            asset: *asset,
+            currency: *currency,
         },
         RatesError::Unavailable { provider, reason } => PriceError::Unavailable {
             provider: provider.to_owned(),
