@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `GET /v1/rates/live` under load with a warm cache: a release server whose CoinGecko is a local fake (Python), so
-# the figure is the route and the cache, not the internet. The fake's request count at the end shows how rarely the
+# the figure is the route and the cache, not the internet (bench/fake_coingecko.py). The fake's request count at the end shows how rarely the
 # upstream was asked (once per pair per `rates.ttl_secs`).
 #
 #   bench/rates_live.sh [sqlite|postgres] [seconds] [connections] [symbols]
@@ -34,28 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$work/fake.py" <<'PY'
-import http.server, sys
-BODY = b'{"bitcoin":{"usd":61234.56789,"usd_24h_change":-1.5},"ethereum":{"usd":3012.5,"usd_24h_change":0.7}}'
-count = 0
-class Fake(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        global count
-        count += 1
-        with open(sys.argv[1], "w") as f:
-            f.write(str(count))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(BODY)))
-        self.end_headers()
-        self.wfile.write(BODY)
-    def log_message(self, *args):
-        pass
-server = http.server.HTTPServer(("127.0.0.1", 0), Fake)
-print(server.server_address[1], flush=True)
-server.serve_forever()
-PY
-python3 "$work/fake.py" "$work/count" >"$work/port" &
+python3 bench/fake_coingecko.py "$work/count" >"$work/port" &
 fake=$!
 for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 fake_port=$(head -1 "$work/port")
