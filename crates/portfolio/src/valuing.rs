@@ -42,12 +42,22 @@ impl Range {
 }
 
 impl Portfolio {
-    /// Prices of `assets` in `currency`, each asked once.
+    /// Prices of `assets` in `currency`, each asked once and all at the same time, so a valuation waits for its
+    /// slowest price rather than for the sum of them.
     async fn quotes(&self, assets: BTreeSet<AssetCode>, currency: &AssetCode) -> Quotes {
         let now = self.now();
-        let mut quotes = Quotes::new();
+        let mut lookups = tokio::task::JoinSet::new();
         for asset in assets {
-            let price = price_of(self.prices.as_ref(), &asset, currency, now).await;
+            let (prices, currency) = (self.prices.clone(), *currency);
+            lookups.spawn(async move {
+                let price = price_of(prices.as_ref(), &asset, &currency, now).await;
+                (asset, price)
+            });
+        }
+        let mut quotes = Quotes::new();
+        while let Some(done) = lookups.join_next().await {
+            // A look-up task only ends early if it panicked; that asset is then left without a price.
+            let Ok((asset, price)) = done else { continue };
             if let Err(e) = &price {
                 tracing::debug!(%asset, %currency, error = %e, "no price for a valuation");
             }

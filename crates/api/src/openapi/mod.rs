@@ -22,7 +22,8 @@ use utoipa::{IntoResponses, Modify, OpenApi};
                        authentication, roles and staff; multi-currency wallets on a double-entry ledger with \
                        history; deposits recorded by staff or notified by providers; transfers between users; \
                        withdrawals with staff approval and a destination allow-list; API keys with signed requests; \
-                       the audit log.\n\nEvery response is an envelope: `{\"success\": true, \"data\": ...}` or \
+                       the audit log; live exchange rates with conversion and history; a portfolio of holdings \
+                       with a FIFO cost basis, valuation, history, CSV import and export and rebalancing.\n\nEvery response is an envelope: `{\"success\": true, \"data\": ...}` or \
                        `{\"success\": false, \"error\": {\"code\", \"type\", \"message\", \"details\", \"request_id\"}}`. \
                        Amounts are decimal strings. Every response carries `X-Request-Id`.",
     ),
