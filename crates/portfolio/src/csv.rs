@@ -60,6 +60,31 @@ pub fn read(text: &str) -> Result<Vec<Record>, (usize, String)> {
     Ok(records)
 }
 
+/// Characters that make a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Free text (a note, a label) made safe to open in a spreadsheet: one that would start a formula gets a leading
+/// `'`, which spreadsheets show as text. [`from_sheet_text`] takes it off again, so an export imports back as it
+/// was.
+pub fn sheet_text(text: &str) -> String {
+    if text.starts_with(FORMULA_STARTS) || is_escaped(text) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The inverse of [`sheet_text`].
+pub fn from_sheet_text(text: String) -> String {
+    if is_escaped(&text) { text[1..].to_owned() } else { text }
+}
+
+/// `'` followed by what [`sheet_text`] escapes (or by another escape).
+fn is_escaped(text: &str) -> bool {
+    text.strip_prefix('\'')
+        .is_some_and(|rest| rest.starts_with(FORMULA_STARTS) || is_escaped(rest))
+}
+
 /// One record, each field quoted when it must be, ended by CRLF.
 pub fn write_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
     for (i, field) in fields.iter().enumerate() {
@@ -83,6 +108,22 @@ pub fn write_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn free_text_that_would_start_a_formula_is_escaped_and_read_back_as_written() {
+        for (text, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("'=already", "''=already"),
+            ("'plain quote", "'plain quote"),
+            ("cold wallet", "cold wallet"),
+        ] {
+            assert_eq!(sheet_text(text), written);
+            assert_eq!(from_sheet_text(written.to_owned()), text);
+        }
+    }
 
     #[test]
     fn quoted_fields_keep_commas_quotes_and_line_breaks() {

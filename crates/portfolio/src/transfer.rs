@@ -109,7 +109,7 @@ impl Portfolio {
                 price: optional("price"),
                 price_currency: optional("price_currency"),
                 fee: optional("fee"),
-                note: optional("note"),
+                note: optional("note").map(csv::from_sheet_text),
             };
             match input::activity(&raw, &precisions, Uuid::now_v7(), now) {
                 Ok(activity) => {
@@ -157,7 +157,7 @@ impl Portfolio {
                 "",
                 "",
                 "",
-                line.label.as_deref().unwrap_or(""),
+                &csv::sheet_text(line.label.as_deref().unwrap_or("")),
                 line.source.as_str(),
             ];
             csv::write_record(&mut out, &fields);
@@ -182,7 +182,7 @@ impl Portfolio {
                 a.price.map(|p| p.price.to_string()).unwrap_or_default(),
                 a.price.map(|p| p.currency.code.to_string()).unwrap_or_default(),
                 fee,
-                a.note.clone().unwrap_or_default(),
+                csv::sheet_text(a.note.as_deref().unwrap_or_default()),
                 String::new(),
                 String::new(),
             ];
