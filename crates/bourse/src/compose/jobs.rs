@@ -1,6 +1,6 @@
 //! The server's background jobs, each a [`Worker`]: the outbox relay, the hold-expiry sweep, the purge of
-//! expired idempotency keys, the session view's poll of revocations, the metrics recorder's upkeep and the
-//! daily portfolio snapshots.
+//! expired idempotency keys, the session view's poll of revocations, the metrics recorder's upkeep, the
+//! daily portfolio snapshots and the refresh of the configured rate pairs.
 
 use crate::workers::Worker;
 use api::AppState;
