@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Latency of the portfolio valuation, GET /v1/portfolio, for one user with 50 tracked holdings over 18 assets and
-# 20 activities, under wrk from a second process, with a warm rate cache: requests/s and latency percentiles.
+# 20 activities, then of GET /v1/rates/live?base=USD&symbols=BTC,ETH,EUR (the default `symbols`), under wrk from
+# a second process, with a warm rate cache: requests/s and latency percentiles of each.
 #
-#   bench/portfolio.sh [sqlite|postgres] [seconds] [connections]
+#   bench/portfolio.sh [sqlite|postgres] [seconds] [connections] [symbols]
+#
+# With REDIS_URL set the server keeps its rate cache in Redis, as nodes that share it do.
 #
 # Prices come from the live rates as `bourse serve` composes them, with CoinGecko replaced by a local fake
 # (bench/fake_coingecko.py) and EUR/USD from a static rate, so the figure is the server's work (reading the
@@ -16,6 +19,7 @@ cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
 seconds=${2:-15}
 connections=${3:-16}
+symbols=${4:-BTC,ETH,EUR}
 admin_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
@@ -89,4 +93,14 @@ echo "route:        GET $path (50 holdings, 20 activities)"
 echo "load:         wrk -t1 -c$connections -d${seconds}s --latency $base$path"
 wrk -t1 -c"$connections" -d2s -H "authorization: Bearer $token" "$base$path" >/dev/null
 wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "authorization: Bearer $token" "$base$path"
-echo "upstream requests: $warm to warm the cache, $(( $(cat "$work/count") - warm )) during the runs"
+echo "upstream requests: $warm to warm the cache, $(( $(cat "$work/count") - warm )) during the run"
+
+path="/v1/rates/live?base=USD&symbols=$symbols"
+curl -fsS "$base$path" >/dev/null || { echo "the route does not answer 200:" >&2; curl -sS "$base$path" >&2; exit 1; }
+warm=$(cat "$work/count")
+echo
+echo "route:        GET $path (public)"
+echo "load:         wrk -t1 -c$connections -d${seconds}s --latency $base$path"
+wrk -t1 -c"$connections" -d2s "$base$path" >/dev/null
+wrk -t1 -c"$connections" -d"${seconds}s" --latency "$base$path"
+echo "upstream requests: $warm before, $(( $(cat "$work/count") - warm )) during the run"

@@ -54,6 +54,7 @@ enum State {
     },
     HalfOpen {
         trials: u32,
+        since: DateTime<Utc>,
     },
 }
 
@@ -90,11 +91,18 @@ impl Breaker {
             State::Closed { .. } => true,
             State::Open { until } if now < *until => false,
             State::Open { .. } => {
-                *state = State::HalfOpen { trials: 1 };
+                *state = State::HalfOpen { trials: 1, since: now };
                 true
             }
-            State::HalfOpen { trials } if *trials < self.settings.half_open_trials => {
+            State::HalfOpen { trials, .. } if *trials < self.settings.half_open_trials => {
                 *trials += 1;
+                true
+            }
+            // A trial whose caller went away (a client hung up, a request timed out) never reports. So that
+            // such trials cannot hold the breaker half-open for good, the trials start again once they have
+            // had as long as an open breaker waits.
+            State::HalfOpen { since, .. } if now - *since >= self.settings.open_for => {
+                *state = State::HalfOpen { trials: 1, since: now };
                 true
             }
             State::HalfOpen { .. } => false,
@@ -249,5 +257,24 @@ mod tests {
         assert!(!breaker.allow());
         clock.advance(Duration::seconds(1));
         assert!(breaker.allow());
+    }
+
+    #[test]
+    fn trials_that_never_report_do_not_hold_it_half_open_for_good() {
+        let (breaker, clock) = breaker();
+        for _ in 0..10 {
+            call(&breaker, false);
+        }
+        clock.advance(Duration::seconds(30));
+        for _ in 0..5 {
+            assert!(breaker.allow(), "a trial whose caller goes away before it reports");
+        }
+        assert!(!breaker.allow());
+        clock.advance(Duration::seconds(29));
+        assert!(!breaker.allow(), "the trials still have time to report");
+        clock.advance(Duration::seconds(1));
+        assert!(breaker.allow(), "after the open time the trials start again");
+        breaker.record(true);
+        assert_eq!(breaker.state(), BreakerState::Closed);
     }
 }

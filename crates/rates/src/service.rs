@@ -631,6 +631,9 @@ impl Rates {
             Err(ProviderError::BreakerOpen)
         } else {
             let fetched = provider.fetch(base, std::slice::from_ref(quote)).await;
+            // The breaker judges the provider, not the pair: an answer that came back whole counts as a success
+            // even when it lacks this pair or gives it an absurd value, so one bad pair cannot shut out the others.
+            let answered = fetched.is_ok();
             let answer = fetched.and_then(|answers| {
                 answers.into_iter().find(|(q, _)| q == quote).map_or_else(
                     || Err(ProviderError::BadAnswer(format!("no {base}/{quote} rate"))),
@@ -638,7 +641,7 @@ impl Rates {
                 )
             });
             if let Some(breaker) = breaker {
-                breaker.record(answer.is_ok());
+                breaker.record(answered);
                 metrics::gauge!("rates_breaker_state", "provider" => name).set(breaker.state().gauge());
             }
             answer
