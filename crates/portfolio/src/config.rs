@@ -17,6 +17,8 @@ pub struct PortfolioConfig {
     pub max_holdings: u32,
     /// Data rows one CSV import may have.
     pub import_max_rows: u32,
+    /// Activities a user may record in all: every write and valuation replays them (FIFO), so they are bounded.
+    pub max_activities: u32,
 }
 
 impl Default for PortfolioConfig {
@@ -26,6 +28,7 @@ impl Default for PortfolioConfig {
             snapshot_interval_secs: 3600,
             max_holdings: 200,
             import_max_rows: 5000,
+            max_activities: 20_000,
         }
     }
 }
@@ -59,6 +62,9 @@ impl Section for PortfolioConfig {
         }
         if !(1..=100_000).contains(&self.import_max_rows) {
             return invalid("portfolio.import_max_rows", "must be between 1 and 100000");
+        }
+        if !(1..=1_000_000).contains(&self.max_activities) {
+            return invalid("portfolio.max_activities", "must be between 1 and 1000000");
         }
         Ok(())
     }

@@ -146,6 +146,7 @@ fn apply(position: &mut Position, activity: &Activity) -> Result<(), Failure> {
                 Some((currency, value)) => Some((currency, value.checked_add(fee).ok_or(Failure::Overflow)?)),
                 None => None,
             };
+            fits(position, activity.amount.minor(), cost)?;
             position.lots.push_back(Lot {
                 activity: activity.id,
                 acquired: activity.time,
@@ -173,6 +174,35 @@ fn apply(position: &mut Position, activity: &Activity) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Whether a new lot of `quantity` costing `cost` keeps the open lots' totals representable. The totals are
+/// summed without further checks ([`Position::quantity`], [`Position::open_cost`], the cost a disposal consumes,
+/// which never exceeds them), and costs become signed P&L, so the bound is `i128::MAX`, checked here once.
+fn fits(position: &Position, quantity: u128, cost: Option<(Currency, u128)>) -> Result<(), Failure> {
+    let held = bounded_sum(position.lots.iter().map(|l| l.remaining).chain([quantity]));
+    let open = match cost {
+        Some((currency, cost)) => bounded_sum(
+            position
+                .lots
+                .iter()
+                .filter_map(|l| l.cost)
+                .filter(|(c, _)| *c == currency)
+                .map(|(_, amount)| amount)
+                .chain([cost]),
+        ),
+        None => Some(0),
+    };
+    match (held, open) {
+        (Some(_), Some(_)) => Ok(()),
+        _ => Err(Failure::Overflow),
+    }
+}
+
+/// The sum of `values`, if it is at most `i128::MAX`.
+fn bounded_sum(mut values: impl Iterator<Item = u128>) -> Option<u128> {
+    let bound = i128::MAX.unsigned_abs();
+    values.try_fold(0u128, |sum, v| sum.checked_add(v).filter(|s| *s <= bound))
 }
 
 fn signed(value: u128) -> Result<i128, Failure> {

@@ -217,3 +217,20 @@ impl DecimalAmount {
             .to_owned()
     }
 }
+
+#[test]
+fn a_lot_that_would_take_the_open_totals_past_their_bound_is_refused() {
+    use ActivityKind::*;
+    // Each lot costs 10^38 cents, within the signed bound of the totals (about 1.7·10^38); two are not.
+    let activities = [
+        btc(1, Buy, "1000000000000000", Some("1000000000000000000000"), None),
+        btc(2, Buy, "1000000000000000", Some("1000000000000000000000"), None),
+    ];
+    assert_eq!(
+        compute(&activities),
+        Err(CostBasisError::Overflow {
+            index: 1,
+            activity: Uuid::from_u128(2),
+        })
+    );
+}

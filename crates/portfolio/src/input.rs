@@ -3,7 +3,7 @@
 //! field is refused for the same reason whichever way it came.
 
 use crate::activity::{Activity, ActivityKind, Currency, Priced};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use ledger::largest_amount;
 use money::{Amount, AssetCode, MoneyError, Precision, Rate};
 use platform::text::has_hidden_characters;
@@ -74,6 +74,13 @@ pub fn short_text(text: Option<&str>, max: usize) -> Result<Option<String>, Stri
     Ok(Some(text.to_owned()))
 }
 
+/// `time` cut to whole microseconds: what PostgreSQL stores. The order of activities is checked on the times as
+/// they will be stored, so that reading them back cannot order a sale before the purchase it was checked after.
+fn to_microseconds(time: DateTime<Utc>) -> DateTime<Utc> {
+    let nanos = time.timestamp_subsec_nanos();
+    time.with_nanosecond(nanos - nanos % 1_000).unwrap_or(time)
+}
+
 /// `raw` checked into an activity with id `id`, or every field refused. Times after `now` are refused: a cost
 /// basis is a record of what happened.
 pub fn activity(
@@ -83,8 +90,8 @@ pub fn activity(
     now: DateTime<Utc>,
 ) -> Result<Activity, Vec<FieldError>> {
     let mut errors: Vec<FieldError> = Vec::new();
-    let time = match DateTime::parse_from_rfc3339(raw.time.trim()) {
-        Ok(t) if t.with_timezone(&Utc) <= now => Some(t.with_timezone(&Utc)),
+    let time = match DateTime::parse_from_rfc3339(raw.time.trim()).map(|t| to_microseconds(t.with_timezone(&Utc))) {
+        Ok(t) if t <= now => Some(t),
         Ok(_) => {
             errors.push(("time", "must not be in the future".to_owned()));
             None
@@ -206,6 +213,14 @@ mod tests {
         assert_eq!(a.amount.minor(), 50_000_000);
         assert_eq!(a.fee.map(|f| f.minor()), Some(125));
         assert_eq!(a.price.map(|p| p.price.to_string()), Some("30000.5".into()));
+    }
+
+    #[test]
+    fn times_are_kept_to_the_microsecond_as_they_are_stored() {
+        let mut buy = raw("buy", "1", Some("1"));
+        buy.time = "2026-01-01T12:00:00.1234567Z".into();
+        let a = activity(&buy, &precisions(), Uuid::nil(), now()).unwrap();
+        assert_eq!(a.time.to_rfc3339(), "2026-01-01T12:00:00.123456+00:00");
     }
 
     #[test]

@@ -212,6 +212,13 @@ impl Portfolio {
         let mut tx = self.db.begin().await?;
         store::lock_user(&mut tx, user).await?;
         let mut all = store::activities_in(&mut tx, user).await?;
+        if all.len() + new.len() > self.config.max_activities as usize {
+            return Err(PortfolioError::LimitExceeded(format!(
+                "at most {} activities can be recorded; {} are",
+                self.config.max_activities,
+                all.len()
+            )));
+        }
         all.extend(new.iter().cloned());
         cost_basis::sort(&mut all);
         if let Err(e) = cost_basis::compute(&all) {

@@ -103,13 +103,14 @@ pub struct Valuation {
     pub change_24h: Option<(i128, String)>,
 }
 
-/// A valuation of `lines` and `positions` in `currency` at `quotes`.
+/// A valuation of `lines` and `positions` in `currency` at `quotes`; `None` when a total (value, cost basis or
+/// P&L) is beyond `i128` minor units of the currency.
 pub fn value(
     currency: Currency,
     lines: Vec<HoldingLine>,
     positions: &BTreeMap<AssetCode, Position>,
     quotes: &Quotes,
-) -> Valuation {
+) -> Option<Valuation> {
     let mut partial = false;
     let holdings: Vec<HoldingValue> = lines
         .into_iter()
@@ -160,27 +161,35 @@ pub fn value(
         })
         .collect();
 
-    let total: u128 = assets.iter().filter_map(|a| a.value).fold(0u128, u128::saturating_add);
+    // Totals beyond what the answer can carry are refused rather than clamped: a clamped total would be a wrong
+    // figure presented as a real one.
+    let total = assets
+        .iter()
+        .filter_map(|a| a.value)
+        .try_fold(0u128, u128::checked_add)
+        .filter(|t| i128::try_from(*t).is_ok())?;
     for asset in &mut assets {
         asset.allocation = asset.value.and_then(|v| percent(v, total));
     }
-    let sum = |f: fn(&PnL) -> Option<i128>| -> i128 {
+    let sum = |f: fn(&PnL) -> Option<i128>| -> Option<i128> {
         assets
             .iter()
             .filter_map(|a| a.cost.as_ref().and_then(f))
-            .fold(0i128, i128::saturating_add)
+            .try_fold(0i128, i128::checked_add)
     };
-    let (cost_basis, unrealised, realised) = (sum(|c| c.cost_basis), sum(|c| c.unrealised), sum(|c| c.realised));
+    let (cost_basis, unrealised, realised) = (sum(|c| c.cost_basis)?, sum(|c| c.unrealised)?, sum(|c| c.realised)?);
     let valued: Vec<&AssetValue> = assets.iter().filter(|a| a.value.is_some_and(|v| v > 0)).collect();
     let change_24h = match valued.iter().map(|a| a.change_24h_value).collect::<Option<Vec<i128>>>() {
         Some(changes) if !valued.is_empty() => {
-            let change = changes.into_iter().fold(0i128, i128::saturating_add);
-            let before = i128::try_from(total).ok().and_then(|t| t.checked_sub(change));
-            before.and_then(|b| signed_percent(change, b)).map(|p| (change, p))
+            let change = changes.into_iter().try_fold(0i128, i128::checked_add);
+            change.and_then(|change| {
+                let before = i128::try_from(total).ok().and_then(|t| t.checked_sub(change));
+                before.and_then(|b| signed_percent(change, b)).map(|p| (change, p))
+            })
         }
         _ => None,
     };
-    Valuation {
+    Some(Valuation {
         currency,
         holdings,
         assets,
@@ -190,7 +199,7 @@ pub fn value(
         unrealised,
         realised,
         change_24h,
-    }
+    })
 }
 
 fn quote(quotes: &Quotes, asset: &AssetCode) -> Result<Price, String> {

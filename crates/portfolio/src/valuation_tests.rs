@@ -84,7 +84,7 @@ fn quotes() -> Quotes {
 
 #[test]
 fn totals_allocation_and_pnl_are_exact() {
-    let v = value(currency("USD"), lines(), &positions(), &quotes());
+    let v = value(currency("USD"), lines(), &positions(), &quotes()).expect("a representable valuation");
     assert!(!v.partial);
     // 0.75 × 40000 + 2 × 2500.
     assert_eq!(v.total, 3_500_000);
@@ -119,7 +119,7 @@ fn totals_allocation_and_pnl_are_exact() {
 
 #[test]
 fn the_24h_change_is_derived_from_each_assets_percentage() {
-    let v = value(currency("USD"), lines(), &positions(), &quotes());
+    let v = value(currency("USD"), lines(), &positions(), &quotes()).expect("a representable valuation");
     // BTC +10%: 30000 − 30000 / 1.1 (27272.73) = 2727.27. ETH −5%: 5000 − 5000 / 0.95 (5263.16) = −263.16.
     assert_eq!(v.assets[0].change_24h_value, Some(272_727));
     assert_eq!(v.assets[1].change_24h_value, Some(-26_316));
@@ -128,7 +128,9 @@ fn the_24h_change_is_derived_from_each_assets_percentage() {
     let mut no_change = quotes();
     no_change.insert(code("ETH"), price("2500", None));
     assert_eq!(
-        value(currency("USD"), lines(), &positions(), &no_change).change_24h,
+        value(currency("USD"), lines(), &positions(), &no_change)
+            .expect("a representable valuation")
+            .change_24h,
         None
     );
 }
@@ -143,7 +145,7 @@ fn a_missing_price_leaves_its_holdings_unvalued_and_the_valuation_partial() {
             reason: "no rate provider is configured".to_owned(),
         }),
     );
-    let v = value(currency("USD"), lines(), &positions(), &quotes);
+    let v = value(currency("USD"), lines(), &positions(), &quotes).expect("a representable valuation");
     assert!(v.partial);
     assert_eq!(v.total, 3_000_000);
     assert_eq!(v.assets[0].allocation.as_ref().map(|a| a.as_str()), Some("100.00"));
@@ -159,7 +161,17 @@ fn a_missing_price_leaves_its_holdings_unvalued_and_the_valuation_partial() {
 fn the_valuation_currency_held_is_worth_itself() {
     let usd = line(HoldingSource::Bourse, "USD", 2, "12.34");
     let quotes = BTreeMap::from([(code("USD"), price("1", Some("0")))]);
-    let v = value(currency("USD"), vec![usd], &BTreeMap::new(), &quotes);
+    let v = value(currency("USD"), vec![usd], &BTreeMap::new(), &quotes).expect("a representable valuation");
     assert_eq!((v.total, v.partial), (1_234, false));
     assert_eq!(v.change_24h, Some((0, "0.00".to_owned())));
+}
+
+#[test]
+fn totals_beyond_what_an_answer_can_state_are_refused_not_clamped() {
+    // Two holdings of 10^36 dollars each: each value fits, their total (2·10^38 cents) is beyond i128.
+    let big = || line(HoldingSource::Manual, "USD", 2, "1000000000000000000000000000000000000");
+    let quotes = BTreeMap::from([(code("USD"), price("1", None))]);
+    let one = value(currency("USD"), vec![big()], &BTreeMap::new(), &quotes).expect("one fits");
+    assert_eq!(one.total, 100_000_000_000_000_000_000_000_000_000_000_000_000);
+    assert!(value(currency("USD"), vec![big(), big()], &BTreeMap::new(), &quotes).is_none());
 }

@@ -86,7 +86,11 @@ impl Portfolio {
             needed.extend(position.realised.keys().map(|c| c.code));
         }
         let quotes = self.quotes(needed, &currency.code).await;
-        Ok(valuation::value(currency, lines, &positions, &quotes))
+        let code = currency.code;
+        valuation::value(currency, lines, &positions, &quotes).ok_or_else(|| PortfolioError::Invalid {
+            field: "currency",
+            reason: format!("the portfolio's totals in {code} are too large to state"),
+        })
     }
 
     /// `user`'s daily snapshots in `currency` over `range`, oldest first.

@@ -471,3 +471,36 @@ async fn tracking_more_than_max_holdings_is_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn recording_more_than_max_activities_is_refused_and_an_import_past_it_records_nothing() {
+    let adjust = |c: &mut bourse::Settings| {
+        c.platform.rate_limits.enabled = false;
+        c.portfolio.max_activities = 3;
+    };
+    let app = spawn_with_options(Storage::fresh().await, adjust, BuildOptions::default()).await;
+    let (token, _) = customer(&app, "trader@example.com").await;
+    let buy = json!({"time": "2026-01-10T12:00:00Z", "type": "buy", "asset": "BTC", "amount": "0.1",
+                     "price": "50000", "price_currency": "USD"});
+    for _ in 0..2 {
+        let (status, body) = envelope(app.post_authed("/v1/portfolio/activities", &token, &buy).await).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let csv = "time,type,asset,amount,price,price_currency\n\
+               2026-01-11T12:00:00Z,buy,BTC,0.1,50000,USD\n\
+               2026-01-12T12:00:00Z,buy,BTC,0.1,50000,USD\n";
+    expect_error(import(&app, &token, csv).await, 403, 1004).await;
+    assert_eq!(
+        activities(&app, &token).await.len(),
+        2,
+        "nothing of the import is recorded"
+    );
+    let (status, body) = envelope(app.post_authed("/v1/portfolio/activities", &token, &buy).await).await;
+    assert_eq!(status, 201, "{body}");
+    expect_error(
+        app.post_authed("/v1/portfolio/activities", &token, &buy).await,
+        403,
+        1004,
+    )
+    .await;
+}
