@@ -106,6 +106,7 @@ fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(routes::ops::router())
         .merge(routes::rates::router())
         .merge(routes::portfolio::router())
+        .merge(routes::trading::router())
         .split_for_parts();
     openapi::GlobalAnswers.modify(&mut doc);
     routes

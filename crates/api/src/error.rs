@@ -502,3 +502,25 @@ mod tests {
         }
     }
 }
+
+impl From<trading::TradingError> for ApiError {
+    fn from(e: trading::TradingError) -> Self {
+        use trading::TradingError as E;
+        match e {
+            E::Ledger(e) => e.into(),
+            E::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            E::Rejected { reason, field, message } => ApiError::new(
+                ErrorCode::OrderRejected,
+                format!("The order was refused: {}.", message.trim_end_matches('.')),
+            )
+            .with_details(json!({ "reason": reason, "field": field })),
+            E::InsufficientFunds(message) => {
+                ApiError::new(ErrorCode::InsufficientFunds, format!("Insufficient funds: {message}."))
+            }
+            E::NotFound(what) => ApiError::not_found(what),
+            E::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
+            E::Unavailable(message) => ApiError::new(ErrorCode::UpstreamUnavailable, capitalise(&message)),
+            other @ E::Corrupt(_) => ApiError::internal(&other),
+        }
+    }
+}

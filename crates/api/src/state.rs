@@ -49,4 +49,5 @@ pub struct Services {
     pub rate_limits: RateLimits,
     pub rates: rates::Rates,
     pub portfolio: Portfolio,
+    pub trading: trading::Trading,
 }

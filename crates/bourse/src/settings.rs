@@ -9,6 +9,7 @@ use platform::{Config, ConfigError, Section};
 use portfolio::PortfolioConfig;
 use rates::RatesConfig;
 use std::path::Path;
+use trading::TradingConfig;
 
 /// Every table of the configuration file. A new context adds its section here, and in [`Settings::SECTIONS`].
 #[derive(Debug, Clone, Default)]
@@ -20,16 +21,18 @@ pub struct Settings {
     pub funding: FundingConfig,
     pub rates: RatesConfig,
     pub portfolio: PortfolioConfig,
+    pub trading: TradingConfig,
 }
 
 impl Settings {
     /// The contexts' tables, beside the platform's [`Config::SECTIONS`].
-    pub const SECTIONS: [&'static str; 5] = [
+    pub const SECTIONS: [&'static str; 6] = [
         IdentityConfig::NAME,
         LedgerConfig::NAME,
         FundingConfig::NAME,
         RatesConfig::NAME,
         PortfolioConfig::NAME,
+        TradingConfig::NAME,
     ];
 
     /// Loads every table: `file` is an explicit `--config` path (which must exist); without it `bourse.toml`
@@ -45,6 +48,7 @@ impl Settings {
             funding: sources.section()?,
             rates: sources.section()?,
             portfolio: sources.section()?,
+            trading: sources.section()?,
         })
     }
 
@@ -57,6 +61,7 @@ impl Settings {
             (FundingConfig::NAME, table(&self.funding)),
             (RatesConfig::NAME, table(&self.rates)),
             (PortfolioConfig::NAME, table(&self.portfolio)),
+            (TradingConfig::NAME, table(&self.trading)),
         ]);
         config::to_toml(tables)
     }

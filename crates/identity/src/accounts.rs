@@ -119,6 +119,22 @@ impl Accounts {
         store::user_by_id(&self.db, user).await?.ok_or(IdentityError::NotFound)
     }
 
+    /// Sets the user's tier (rate limits and trading fees); it reaches the rate limiter with the next access
+    /// token the user is issued.
+    pub async fn set_tier(&self, user: Uuid, tier: Tier) -> Result<(), IdentityError> {
+        let now = self.clock.now();
+        if store::set_tier(&self.db, user, tier, now).await? {
+            Ok(())
+        } else {
+            Err(IdentityError::NotFound)
+        }
+    }
+
+    /// Every user of `tier`.
+    pub async fn users_of_tier(&self, tier: Tier) -> Result<Vec<Uuid>, IdentityError> {
+        store::users_of_tier(&self.db, tier).await
+    }
+
     /// A user named the way people name each other in requests: by id or by email. Anything that is neither,
     /// or names nobody, is `NotFound`.
     pub async fn find(&self, email_or_id: &str) -> Result<User, IdentityError> {

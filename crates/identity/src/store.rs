@@ -71,6 +71,27 @@ pub(crate) async fn user_by_id(db: &Db, id: Uuid) -> Result<Option<User>, Identi
     row.map(User::try_from).transpose()
 }
 
+/// Sets the rate-limit and fee tier of `user`; whether the user exists.
+pub(crate) async fn set_tier(db: &Db, id: Uuid, tier: Tier, now: DateTime<Utc>) -> Result<bool, IdentityError> {
+    let done = on_db!(db, pool => sqlx::query("UPDATE users SET tier = $1, updated_at = $2 WHERE id = $3")
+        .bind(tier.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// The ids of every user of `tier`.
+pub(crate) async fn users_of_tier(db: &Db, tier: Tier) -> Result<Vec<Uuid>, IdentityError> {
+    let rows: Vec<(Uuid,)> = on_db!(db, pool => sqlx::query_as("SELECT id FROM users WHERE tier = $1")
+        .bind(tier.as_str())
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// The user and their password hash, for login.
 pub(crate) async fn credentials_by_email(
     db: &Db,

@@ -95,6 +95,26 @@ impl<'t> Posting<'t> {
             .unwrap_or_else(|| Err(LedgerError::Corrupt("an applied batch gave no result".to_owned())))
     }
 
+    /// Applies several batches between accounts that exist, in order, in the statements one batch costs: each
+    /// batch's result is its own (all or nothing, as if applied alone after the ones before it), and a refused
+    /// batch leaves the others standing. For a context that moves money for many requests at once, such as one
+    /// step of a matching engine.
+    pub async fn apply_each(
+        &mut self,
+        batches: &[(Vec<TransferRequest>, Movement<'_>)],
+    ) -> Result<Vec<Result<Vec<Applied>, LedgerError>>, LedgerError> {
+        let legs: Vec<Vec<Leg>> = batches
+            .iter()
+            .map(|(batch, _)| batch.iter().cloned().map(Leg::between_accounts).collect())
+            .collect();
+        let named: Vec<(&[Leg], Movement<'_>)> = legs
+            .iter()
+            .zip(batches)
+            .map(|(legs, (_, movement))| (legs.as_slice(), *movement))
+            .collect();
+        Ok(self.apply_batches(&named).await?.results)
+    }
+
     /// Applies `batches` in order. The outer error is the group's (a database failure: the transaction must be
     /// abandoned); the inner results are each batch's own, as if it had been applied alone after the ones before
     /// it. Accounts the batches name by key that do not exist yet are created, but only those a written transfer

@@ -16,14 +16,15 @@ pub fn required_scope(method: &Method, route: &str) -> Option<Scope> {
         return None;
     }
     match (method.as_str(), route) {
-        // Money leaving the caller's wallets (to another user or off the platform) needs `withdraw`; trading
-        // routes will need `trade`.
+        // Money leaving the caller's wallets (to another user or off the platform) needs `withdraw`; placing,
+        // amending and cancelling orders need `trade`.
         ("POST", "/v1/wallets/transfers") => Some(Scope::Withdraw),
         ("POST", "/v1/wallets/withdrawals") => Some(Scope::Withdraw),
         // A rebalancing plan changes nothing; the portfolio's records (holdings, activities, imports) are
         // changes to the account that move no money: `trade`, the scope for acting on the account.
         ("POST", "/v1/portfolio/rebalance") => Some(Scope::Read),
         ("POST" | "PATCH" | "DELETE", route) if route.starts_with("/v1/portfolio/") => Some(Scope::Trade),
+        ("POST" | "PATCH" | "DELETE", "/v1/orders" | "/v1/orders/{id}") => Some(Scope::Trade),
         ("GET" | "HEAD", _) => Some(Scope::Read),
         _ => None,
     }
@@ -53,6 +54,10 @@ mod tests {
             (Method::DELETE, "/v1/portfolio/holdings/{id}"),
             (Method::POST, "/v1/portfolio/activities"),
             (Method::POST, "/v1/portfolio/activities/import"),
+            (Method::POST, "/v1/orders"),
+            (Method::PATCH, "/v1/orders/{id}"),
+            (Method::DELETE, "/v1/orders/{id}"),
+            (Method::DELETE, "/v1/orders"),
         ] {
             assert_eq!(required_scope(&method, route), Some(Scope::Trade), "{method} {route}");
         }

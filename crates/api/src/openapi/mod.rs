@@ -23,7 +23,9 @@ use utoipa::{IntoResponses, Modify, OpenApi};
                        history; deposits recorded by staff or notified by providers; transfers between users; \
                        withdrawals with staff approval and a destination allow-list; API keys with signed requests; \
                        the audit log; live exchange rates with conversion and history; a portfolio of holdings \
-                       with a FIFO cost basis, valuation, history, CSV import and export and rebalancing.\n\nEvery response is an envelope: `{\"success\": true, \"data\": ...}` or \
+                       with a FIFO cost basis, valuation, history, CSV import and export and rebalancing; a spot \
+                       exchange with limit, market and stop orders held in the ledger, settled trade by trade with \
+                       maker and taker fees by tier, and public depth, trades, tickers and candles.\n\nEvery response is an envelope: `{\"success\": true, \"data\": ...}` or \
                        `{\"success\": false, \"error\": {\"code\", \"type\", \"message\", \"details\", \"request_id\"}}`. \
                        Amounts are decimal strings. Every response carries `X-Request-Id`.",
     ),
@@ -41,6 +43,8 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "webhooks", description = "Notifications from custody and payment providers, HMAC-signed per provider"),
         (name = "rates", description = "Live exchange rates, conversion and rate history: public market data"),
         (name = "portfolio", description = "Holdings on and off the platform, activities, valuation, FIFO cost basis, history, rebalancing"),
+        (name = "markets", description = "The spot exchange's markets and public market data: depth, trades, 24-hour ticker, candles"),
+        (name = "orders", description = "Orders on the spot exchange, held in the ledger and settled with fees by tier; the caller's fills"),
     )
 )]
 struct ApiDoc;

@@ -8,4 +8,5 @@ pub mod identity;
 pub mod ops;
 pub mod portfolio;
 pub mod rates;
+pub mod trading;
 pub mod wallets;

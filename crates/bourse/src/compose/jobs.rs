@@ -22,6 +22,7 @@ pub(super) fn all(state: &AppState, ledger: &LedgerConfig) -> Vec<Worker> {
         session_revocations(state),
         metrics_upkeep(),
         portfolio_snapshots(state),
+        trading_tiers(state),
     ]
     .into_iter()
     .chain(rates_refresh(state))
@@ -108,6 +109,28 @@ fn portfolio_snapshots(state: &AppState) -> Worker {
                 Ok(0) => {}
                 Ok(taken) => tracing::info!(taken, "took portfolio snapshots"),
                 Err(error) => tracing::warn!(%error, "the portfolio snapshot run failed; retrying at the next tick"),
+            }
+        }
+    })
+}
+
+/// Recomputes every trading user's tier from their 30-day volume (and the staff pins): fees of later orders and,
+/// from their next access token, rate limits follow. A failed run is logged and tried again at the next tick.
+fn trading_tiers(state: &AppState) -> Worker {
+    let trading = state.trading.clone();
+    let accounts = state.accounts.clone();
+    let valuer = super::prices::TradedVolume(state.rates.clone());
+    let every = Duration::from_secs(trading.config().tier_interval_secs);
+    Worker::every("trading-tiers", every, move || {
+        let (trading, accounts) = (trading.clone(), accounts.clone());
+        let valuer = super::prices::TradedVolume(valuer.0.clone());
+        async move {
+            match trading.recompute_tiers(&accounts, &valuer).await {
+                Ok(run) if run.changed > 0 || !run.unvalued.is_empty() => {
+                    tracing::info!(users = run.users, changed = run.changed, unvalued = ?run.unvalued, "recomputed trading tiers")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "the tier run failed; retrying at the next tick"),
             }
         }
     })

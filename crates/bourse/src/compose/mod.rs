@@ -30,6 +30,8 @@ pub enum StartupError {
     Replay(String),
     #[error("cannot set up rates: {0}")]
     Rates(String),
+    #[error("cannot start the markets: {0}")]
+    Trading(#[from] trading::TradingError),
     #[error(transparent)]
     Bind(#[from] api::BindError),
 }

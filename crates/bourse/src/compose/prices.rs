@@ -1,7 +1,7 @@
 //! Where portfolio valuations get their prices: the live rates of the `rates` context, so a valuation shares
 //! its cache, its stale fallback and its breakers with the rate routes.
 
-use money::AssetCode;
+use money::{AssetCode, Precision, RoundingMode};
 use platform::bus::BoxFuture;
 use portfolio::{Price, PriceError, PriceSource};
 use rates::{RateQuote, Rates, RatesError};
@@ -46,5 +46,28 @@ fn refusal(error: RatesError, asset: &AssetCode, currency: &AssetCode) -> PriceE
             provider: "rates".to_owned(),
             reason: other.to_string(),
         },
+    }
+}
+
+/// What the tier job values 30-day trading volume with: the same live rates, rounded down (volume never earns a
+/// tier by rounding).
+pub(crate) struct TradedVolume(pub(crate) Rates);
+
+impl trading::VolumeValuer for TradedVolume {
+    fn value<'a>(
+        &'a self,
+        asset: &'a AssetCode,
+        precision: Precision,
+        minor: u128,
+        currency: &'a AssetCode,
+        currency_precision: Precision,
+    ) -> BoxFuture<'a, Option<u128>> {
+        Box::pin(async move {
+            let quote = self.0.quote(asset, currency).await.ok()?;
+            quote
+                .rate
+                .convert(minor, precision, currency_precision, RoundingMode::Down)
+                .ok()
+        })
     }
 }

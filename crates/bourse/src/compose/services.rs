@@ -43,6 +43,7 @@ pub(super) async fn build(
         funding,
         rates,
         portfolio,
+        trading,
     } = settings;
     let assets = AssetCatalogue::new(db.clone());
     funding::check_config(&funding, &assets)
@@ -96,8 +97,12 @@ pub(super) async fn build(
         clock.clone(),
         Arc::new(portfolio),
     );
+    let pro_users = accounts.users_of_tier(identity::Tier::Pro).await?;
+    let trading =
+        trading::Trading::open(db.clone(), ledger.clone(), Arc::new(trading), clock.clone(), pro_users).await?;
     Ok(Services {
         config: Arc::new(config),
+        trading,
         portfolio,
         assets,
         deposits: Deposits::new(ledger.clone(), db.clone(), accounts.clone(), funding.clone()),

@@ -23,6 +23,7 @@ mod signed_replay;
 mod signing;
 mod step_up;
 mod storage_faults;
+mod trading;
 mod two_factor;
 mod wallet_history;
 mod wallets;

@@ -34,6 +34,7 @@ pub enum Value<'a> {
     Json(&'a serde_json::Value),
     Bool(bool),
     Int(i64),
+    MaybeInt(Option<i64>),
 }
 
 /// How a column's parameter is written: as is, or as an exact amount, which crosses the driver as decimal text
@@ -111,6 +112,7 @@ impl Statement<'_> {
                         Value::Json(v) => query.bind(Json(*v)),
                         Value::Bool(v) => query.bind(*v),
                         Value::Int(v) => query.bind(*v),
+                        Value::MaybeInt(v) => query.bind(*v),
                     };
                 }
                 query.execute(conn).await.map(|r| r.rows_affected())
@@ -159,6 +161,7 @@ impl Rows<'_> {
                     Value::Json(v) => statement.raw_bind_parameter(at, v.to_string())?,
                     Value::Bool(v) => statement.raw_bind_parameter(at, v)?,
                     Value::Int(v) => statement.raw_bind_parameter(at, v)?,
+                    Value::MaybeInt(v) => statement.raw_bind_parameter(at, v)?,
                 }
             }
             affected += statement.raw_execute()? as u64;
