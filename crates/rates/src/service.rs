@@ -125,7 +125,7 @@ enum Route {
 type Flight = Arc<OnceCell<Result<Cached, ProviderError>>>;
 
 struct Inner {
-    /// In resolution order: the static table, CoinGecko, the FX source.
+    /// In resolution order: the static table, the platform's own markets, CoinGecko, the FX source.
     sources: Vec<Source>,
     cache: RateCache,
     flights: Mutex<HashMap<String, Flight>>,
@@ -153,6 +153,19 @@ impl Rates {
         db: Db,
         clock: Arc<dyn Clock>,
     ) -> Result<Rates, String> {
+        Rates::with_own(config, cache, assets, db, clock, Vec::new())
+    }
+
+    /// [`Rates::new`] with the platform's own price sources (its markets' last trades), asked right after the
+    /// static table: a pair one of them prices is priced at what it trades at here.
+    pub fn with_own(
+        config: &RatesConfig,
+        cache: RateCache,
+        assets: AssetCatalogue,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        own: Vec<Box<dyn RateProvider>>,
+    ) -> Result<Rates, String> {
         let table = config.static_table().map_err(|e| e.to_string())?;
         let upstream = Upstream::new(Duration::from_millis(config.request_timeout_ms), config.retries)
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
@@ -167,18 +180,20 @@ impl Rates {
             provider,
             breaker: Some(Breaker::new(settings, clock.clone())),
         };
-        let mut sources = vec![
-            Source {
-                provider: Box::new(StaticTable::new(table, clock.now())),
-                breaker: None,
-            },
-            guarded(Box::new(CoinGecko::new(
-                upstream.clone(),
-                &config.coingecko_base_url,
-                config.coingecko_api_key.clone(),
-                config.coingecko_ids.clone(),
-            ))),
-        ];
+        let mut sources = vec![Source {
+            provider: Box::new(StaticTable::new(table, clock.now())),
+            breaker: None,
+        }];
+        sources.extend(own.into_iter().map(|provider| Source {
+            provider,
+            breaker: None,
+        }));
+        sources.extend([guarded(Box::new(CoinGecko::new(
+            upstream.clone(),
+            &config.coingecko_base_url,
+            config.coingecko_api_key.clone(),
+            config.coingecko_ids.clone(),
+        )))]);
         if let Some(url) = &config.fx_base_url {
             sources.push(guarded(Box::new(HttpFx::new(
                 upstream,

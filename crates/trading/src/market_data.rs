@@ -172,6 +172,11 @@ impl RollingDay {
         self.last = Some(price);
     }
 
+    /// The last trade price ever.
+    pub fn last(&self) -> Option<u64> {
+        self.last
+    }
+
     /// The statistics of the 24 hours before `now`, dropping minutes that left the window.
     pub fn ticker(&mut self, now: DateTime<Utc>) -> Ticker {
         let since = now.timestamp() - DAY_SECS;

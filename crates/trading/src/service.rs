@@ -664,15 +664,19 @@ impl Trading {
         store::candles(&self.inner.deps.db, symbol, width, from, to, i64::from(limit)).await
     }
 
-    /// The last trade price of every market that has traded, as (base, quote, price in ticks, market).
-    pub fn last_prices(&self) -> Vec<(Market, u64)> {
-        self.markets()
-            .into_iter()
-            .filter_map(|m| {
-                let last = self.ticker(m.symbol()).ok()?.last?;
-                Some((m, last))
-            })
-            .collect()
+    /// The last trade price of `base` in `quote` on the market trading them, as a decimal string; `None` when
+    /// no such market has traded.
+    pub fn last_price(&self, base: &AssetCode, quote: &AssetCode) -> Option<String> {
+        let entry = self
+            .inner
+            .markets
+            .read()
+            .ok()?
+            .values()
+            .find(|e| e.market.base.code == *base && e.market.quote.code == *quote)
+            .cloned()?;
+        let last = entry.handle.published.day.lock().ok()?.last()?;
+        Some(entry.market.format_price(last))
     }
 
     pub(crate) fn db(&self) -> &Db {

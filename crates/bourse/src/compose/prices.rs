@@ -71,3 +71,40 @@ impl trading::VolumeValuer for TradedVolume {
         })
     }
 }
+
+/// The platform's own markets as a rate source: a pair one of them trades is priced at its last trade.
+pub(crate) struct MarketPrices(pub(crate) trading::Trading);
+
+impl rates::RateProvider for MarketPrices {
+    fn name(&self) -> &'static str {
+        "markets"
+    }
+
+    fn knows(&self, base: &ledger::Asset, quote: &ledger::Asset) -> bool {
+        self.0.last_price(&base.code, &quote.code).is_some()
+    }
+
+    fn fetch<'a>(&'a self, base: &'a AssetCode, quotes: &'a [AssetCode]) -> rates::FetchFuture<'a> {
+        Box::pin(async move {
+            Ok(quotes
+                .iter()
+                .map(|quote| {
+                    let priced = self
+                        .0
+                        .last_price(base, quote)
+                        .ok_or_else(|| rates::ProviderError::BadAnswer(format!("no trade on {base}{quote} yet")))
+                        .and_then(|text| {
+                            money::Rate::parse(&text)
+                                .map_err(|e| rates::ProviderError::BadAnswer(format!("{base}{quote} {text}: {e}")))
+                        })
+                        .map(|rate| rates::Quoted {
+                            rate,
+                            as_of: None,
+                            change_24h: None,
+                        });
+                    (*quote, priced)
+                })
+                .collect())
+        })
+    }
+}

@@ -89,7 +89,11 @@ pub(super) async fn build(
         vault.clone(),
         two_factor.clone(),
     );
-    let rates = build_rates(&config, &rates, &assets, &db, &clock).await?;
+    let pro_users = accounts.users_of_tier(identity::Tier::Pro).await?;
+    let trading =
+        trading::Trading::open(db.clone(), ledger.clone(), Arc::new(trading), clock.clone(), pro_users).await?;
+    let own = super::prices::MarketPrices(trading.clone());
+    let rates = build_rates(&config, &rates, &assets, &db, &clock, own).await?;
     let portfolio = Portfolio::new(
         db.clone(),
         ledger.clone(),
@@ -97,9 +101,6 @@ pub(super) async fn build(
         clock.clone(),
         Arc::new(portfolio),
     );
-    let pro_users = accounts.users_of_tier(identity::Tier::Pro).await?;
-    let trading =
-        trading::Trading::open(db.clone(), ledger.clone(), Arc::new(trading), clock.clone(), pro_users).await?;
     Ok(Services {
         config: Arc::new(config),
         trading,
@@ -153,6 +154,7 @@ async fn build_rates(
     assets: &AssetCatalogue,
     db: &Db,
     clock: &Arc<dyn Clock>,
+    own: super::prices::MarketPrices,
 ) -> Result<rates::Rates, StartupError> {
     let cache = match &config.storage.redis_url {
         Some(url) => {
@@ -162,8 +164,9 @@ async fn build_rates(
         }
         None => rates::RateCache::local(),
     };
-    let service =
-        rates::Rates::new(rates, cache, assets.clone(), db.clone(), clock.clone()).map_err(StartupError::Rates)?;
+    let own: Vec<Box<dyn rates::RateProvider>> = vec![Box::new(own)];
+    let service = rates::Rates::with_own(rates, cache, assets.clone(), db.clone(), clock.clone(), own)
+        .map_err(StartupError::Rates)?;
     service.check_catalogue(rates).await.map_err(StartupError::Rates)?;
     Ok(service)
 }

@@ -400,3 +400,92 @@ async fn staff_create_markets_with_an_exact_grid() {
     )
     .await;
 }
+
+/// Every open order of `token`'s holder holds exactly what its remaining quantity needs on BTCUSD (tick × lot is
+/// one cent), and together they are what the wallets show locked.
+async fn holds_match_open_orders(app: &TestApp, token: &str) {
+    let (status, open) = envelope(
+        app.get_authed("/v1/orders?status=open&symbol=BTCUSD&limit=200", token)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{open}");
+    let cents = |text: &str| -> i128 {
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let frac = format!("{frac:0<8}");
+        whole.parse::<i128>().unwrap() * 100_000_000 + frac[..8].parse::<i128>().unwrap()
+    };
+    let (mut usd, mut btc) = (0i128, 0i128);
+    for o in open["data"]["items"].as_array().expect("items") {
+        let remaining = cents(o["remaining_quantity"].as_str().unwrap());
+        let held = cents(o["held"].as_str().unwrap());
+        match o["side"].as_str().unwrap() {
+            "BUY" => {
+                let price = cents(o["price"].as_str().unwrap()) / 100_000_000;
+                assert_eq!(held, remaining * price, "{o}");
+                usd += held;
+            }
+            _ => {
+                assert_eq!(held, remaining, "{o}");
+                btc += held;
+            }
+        }
+    }
+    assert_eq!(cents(&wallet(app, token, "USD").await.1), usd);
+    assert_eq!(cents(&wallet(app, token, "BTC").await.1), btc);
+}
+
+#[tokio::test]
+async fn fifty_clients_trading_at_once_leave_the_books_and_the_ledger_agreeing() {
+    let (app, admin) = spawn_with_admin().await;
+    let mut tokens = Vec::new();
+    for n in 0..50 {
+        let email = format!("trader{n}@example.com");
+        let (token, _) = customer(&app, &email).await;
+        deposit(&app, &admin, &email, "USD", "100000").await;
+        deposit(&app, &admin, &email, "BTC", "2").await;
+        tokens.push(token);
+    }
+    let mut clients = tokio::task::JoinSet::new();
+    for (n, token) in tokens.iter().enumerate() {
+        let (client, base, token) = (app.client.clone(), app.url(""), token.clone());
+        clients.spawn(async move {
+            let n = n as u32;
+            for i in 0..6u32 {
+                let side = if (n + i) % 2 == 0 { "BUY" } else { "SELL" };
+                let price = 59_990 + (n * 7 + i * 3) % 21;
+                let quantity = format!("0.{:02}", 1 + (n + i) % 9);
+                let response = client
+                    .post(format!("{base}/v1/orders"))
+                    .bearer_auth(&token)
+                    .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+                    .json(&limit(side, &price.to_string(), &quantity))
+                    .send()
+                    .await
+                    .expect("sent");
+                let (status, order) = envelope(response).await;
+                assert_eq!(status, 201, "{order}");
+                let order = &order["data"];
+                if i % 3 == 2 && order["status"] == "NEW" {
+                    let response = client
+                        .delete(format!("{base}/v1/orders/{}", order["id"].as_str().unwrap()))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .expect("sent");
+                    let (status, body) = envelope(response).await;
+                    assert!(status == 200 || status == 409, "{status} {body}");
+                }
+            }
+        });
+    }
+    while let Some(done) = clients.join_next().await {
+        done.expect("a client panicked");
+    }
+    for token in &tokens {
+        holds_match_open_orders(&app, token).await;
+    }
+    audit_is_clean(&app, &admin).await;
+    let (_, ticker) = envelope(app.get("/v1/markets/BTCUSD/ticker").await).await;
+    assert!(ticker["data"]["trades"].as_u64().unwrap() > 0, "{ticker}");
+}

@@ -24,7 +24,7 @@ type AccountKey = (Option<Uuid>, AssetCode, Purpose);
 /// A market's engine and everything the runner keeps beside it.
 pub(crate) struct Runner {
     pub(super) deps: Arc<Deps>,
-    pub(super) market: Market,
+    pub(super) market: Arc<Market>,
     pub(super) book: OrderBook,
     /// Open orders by engine id.
     pub(super) live: HashMap<u64, Order>,
@@ -112,7 +112,7 @@ impl Runner {
     pub(super) fn new(deps: Arc<Deps>, market: Market, published: Arc<Published>) -> Runner {
         Runner {
             deps,
-            market,
+            market: Arc::new(market),
             book: OrderBook::new(),
             live: HashMap::new(),
             ids: HashMap::new(),
@@ -170,7 +170,7 @@ impl Runner {
 
     /// Rebuilds the runner's state from the database after a failed step.
     async fn rebuild(&mut self) -> Result<(), TradingError> {
-        let fresh = Runner::recover_into(self.deps.clone(), self.market.clone(), self.published.clone()).await?;
+        let fresh = Runner::recover_into(self.deps.clone(), (*self.market).clone(), self.published.clone()).await?;
         *self = fresh;
         Ok(())
     }
@@ -927,8 +927,9 @@ impl Runner {
         if status == MarketStatus::Closed {
             self.cancel_all(work, None);
         }
-        self.market.spec.status = status;
-        self.market.spec.updated_at = work.now;
+        let market = Arc::make_mut(&mut self.market);
+        market.spec.status = status;
+        market.spec.updated_at = work.now;
         work.status = Some(status);
         work.contexts.push(context.clone());
         let action = match status {
