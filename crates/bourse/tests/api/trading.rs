@@ -231,6 +231,10 @@ async fn two_users_trade_and_every_balance_hold_and_fee_is_exact() {
         ),
         (Some("60000"), Some("61000"), Some("60500"), Some(4))
     );
+    // The last trade is a rate: the markets are a rate source once they trade.
+    let (_, live) = envelope(app.get("/v1/rates/live?base=USD&symbols=BTC").await).await;
+    assert_eq!(live["data"]["prices"][0]["price"], "60500", "{live}");
+    assert_eq!(live["data"]["prices"][0]["source"], "markets", "{live}");
     let (_, depth) = envelope(app.get("/v1/markets/BTCUSD/depth").await).await;
     assert_eq!(depth["data"]["bids"], json!([]));
     assert_eq!(depth["data"]["asks"], json!([]));
@@ -392,13 +396,29 @@ async fn staff_create_markets_with_an_exact_grid() {
     expect_error(post_keyed(&app, "/v1/admin/markets", &admin, &good).await, 409, 3002).await;
     let (_, market) = envelope(app.get("/v1/markets/ETHUSD").await).await;
     assert_eq!(market["data"]["status"], "open");
-    let (customer_token, _) = customer(&app, "eve@example.com").await;
-    expect_error(
-        post_keyed(&app, "/v1/admin/markets", &customer_token, &good).await,
-        403,
-        2004,
-    )
-    .await;
+    let (customer_token, eve) = customer(&app, "eve@example.com").await;
+    expect_error(post_keyed(&app, "/v1/admin/markets", &customer_token, &good).await, 403, 2004).await;
+
+    // Staff pin a tier: orders placed from then on carry its fees.
+    deposit(&app, &admin, "eve@example.com", "USD", "1000").await;
+    let before = placed(&app, &customer_token, limit("BUY", "100", "1")).await;
+    assert_eq!((before["maker_fee_bps"].as_u64(), before["taker_fee_bps"].as_u64()), (Some(10), Some(20)));
+    let pin = |tier: Value| {
+        app.client
+            .put(app.url(&format!("/v1/admin/users/{eve}/tier")))
+            .bearer_auth(&admin)
+            .json(&json!({ "tier": tier }))
+            .send()
+    };
+    let (status, pinned) = envelope(pin(json!("PRO")).await.expect("sent")).await;
+    assert_eq!(status, 200, "{pinned}");
+    assert_eq!((pinned["data"]["tier"].as_str(), pinned["data"]["pinned"].as_bool()), (Some("PRO"), Some(true)));
+    let after = placed(&app, &customer_token, limit("BUY", "100", "1")).await;
+    assert_eq!((after["maker_fee_bps"].as_u64(), after["taker_fee_bps"].as_u64()), (Some(5), Some(10)));
+    let (_, me) = envelope(app.get_authed("/v1/users/me", &customer_token).await).await;
+    assert_eq!(me["data"]["tier"], "PRO");
+    let (status, _) = envelope(pin(json!("GOLD")).await.expect("sent")).await;
+    assert_eq!(status, 400);
 }
 
 /// Every open order of `token`'s holder holds exactly what its remaining quantity needs on BTCUSD (tick × lot is
