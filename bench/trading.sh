@@ -77,11 +77,25 @@ for i in $(seq 1 "$users"); do
 done
 
 echo "wrk -t1 -c$connections -d${seconds}s, release build, $backend, $mix mix on BTCUSD"
+# BENCH_PERF=FILE: a CPU profile of the server during the run (perf, call graphs), its top symbols written to FILE.
+if [ -n "${BENCH_PERF:-}" ]; then
+  perf record -q -F 499 -g -p "$server" -o "$work/perf.data" -- sleep "$seconds" 2>/dev/null &
+  profiler=$!
+fi
 BENCH_TOKENS=$(IFS=,; echo "${tokens[*]}") BENCH_MIX=$mix \
   wrk -t1 -c"$connections" -d"${seconds}s" -s bench/orders.lua "http://$addr" |
   awk '/Requests\/sec/ {rps=$2} /^p50/ {lat=$0} /answers other/ {bad=$NF}
        END {printf "%s requests/s (orders and cancels)  %s  refused %s\n", rps, lat, bad}'
-curl -sf "http://$addr/v1/markets/BTCUSD/ticker" | sed -n 's/.*"trades":\([0-9]*\).*/trades made: \1/p'
+curl -sf "http://$addr/v1/markets/BTCUSD/ticker" | sed -n 's/.*"trades":\([0-9]*\).*/trades made: \1/p'; echo
+if [ -n "${BENCH_PERF:-}" ]; then
+  wait "$profiler" || true
+  # Where the time goes: self time by symbol, then time including callees.
+  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | cut -c1-160 | head -60 >"$BENCH_PERF" || true
+  echo "--- including callees ---" >>"$BENCH_PERF"
+  perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | cut -c1-160 | head -120 >>"$BENCH_PERF" || true
+fi
 
 kill "$server" && wait "$server" 2>/dev/null || true
 server=
