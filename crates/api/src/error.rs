@@ -435,6 +435,28 @@ impl From<platform::DbError> for ApiError {
     }
 }
 
+impl From<trading::TradingError> for ApiError {
+    fn from(e: trading::TradingError) -> Self {
+        use trading::TradingError as E;
+        match e {
+            E::Ledger(e) => e.into(),
+            E::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            E::Rejected { reason, field, message } => ApiError::new(
+                ErrorCode::OrderRejected,
+                format!("The order was refused: {}.", message.trim_end_matches('.')),
+            )
+            .with_details(json!({ "reason": reason, "field": field })),
+            E::InsufficientFunds(message) => {
+                ApiError::new(ErrorCode::InsufficientFunds, format!("Insufficient funds: {message}."))
+            }
+            E::NotFound(what) => ApiError::not_found(what),
+            E::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
+            E::Unavailable(message) => ApiError::new(ErrorCode::UpstreamUnavailable, capitalise(&message)),
+            other @ E::Corrupt(_) => ApiError::internal(&other),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,28 +521,6 @@ mod tests {
             ErrorCode::Timeout,
         ] {
             assert_eq!(ErrorCode::for_status(code.status()), code);
-        }
-    }
-}
-
-impl From<trading::TradingError> for ApiError {
-    fn from(e: trading::TradingError) -> Self {
-        use trading::TradingError as E;
-        match e {
-            E::Ledger(e) => e.into(),
-            E::Invalid { field, reason } => ApiError::invalid_field(field, reason),
-            E::Rejected { reason, field, message } => ApiError::new(
-                ErrorCode::OrderRejected,
-                format!("The order was refused: {}.", message.trim_end_matches('.')),
-            )
-            .with_details(json!({ "reason": reason, "field": field })),
-            E::InsufficientFunds(message) => {
-                ApiError::new(ErrorCode::InsufficientFunds, format!("Insufficient funds: {message}."))
-            }
-            E::NotFound(what) => ApiError::not_found(what),
-            E::Conflict(message) => ApiError::new(ErrorCode::Conflict, capitalise(&message)),
-            E::Unavailable(message) => ApiError::new(ErrorCode::UpstreamUnavailable, capitalise(&message)),
-            other @ E::Corrupt(_) => ApiError::internal(&other),
         }
     }
 }

@@ -397,12 +397,20 @@ async fn staff_create_markets_with_an_exact_grid() {
     let (_, market) = envelope(app.get("/v1/markets/ETHUSD").await).await;
     assert_eq!(market["data"]["status"], "open");
     let (customer_token, eve) = customer(&app, "eve@example.com").await;
-    expect_error(post_keyed(&app, "/v1/admin/markets", &customer_token, &good).await, 403, 2004).await;
+    expect_error(
+        post_keyed(&app, "/v1/admin/markets", &customer_token, &good).await,
+        403,
+        2004,
+    )
+    .await;
 
     // Staff pin a tier: orders placed from then on carry its fees.
     deposit(&app, &admin, "eve@example.com", "USD", "1000").await;
     let before = placed(&app, &customer_token, limit("BUY", "100", "1")).await;
-    assert_eq!((before["maker_fee_bps"].as_u64(), before["taker_fee_bps"].as_u64()), (Some(10), Some(20)));
+    assert_eq!(
+        (before["maker_fee_bps"].as_u64(), before["taker_fee_bps"].as_u64()),
+        (Some(10), Some(20))
+    );
     let pin = |tier: Value| {
         app.client
             .put(app.url(&format!("/v1/admin/users/{eve}/tier")))
@@ -412,9 +420,15 @@ async fn staff_create_markets_with_an_exact_grid() {
     };
     let (status, pinned) = envelope(pin(json!("PRO")).await.expect("sent")).await;
     assert_eq!(status, 200, "{pinned}");
-    assert_eq!((pinned["data"]["tier"].as_str(), pinned["data"]["pinned"].as_bool()), (Some("PRO"), Some(true)));
+    assert_eq!(
+        (pinned["data"]["tier"].as_str(), pinned["data"]["pinned"].as_bool()),
+        (Some("PRO"), Some(true))
+    );
     let after = placed(&app, &customer_token, limit("BUY", "100", "1")).await;
-    assert_eq!((after["maker_fee_bps"].as_u64(), after["taker_fee_bps"].as_u64()), (Some(5), Some(10)));
+    assert_eq!(
+        (after["maker_fee_bps"].as_u64(), after["taker_fee_bps"].as_u64()),
+        (Some(5), Some(10))
+    );
     let (_, me) = envelope(app.get_authed("/v1/users/me", &customer_token).await).await;
     assert_eq!(me["data"]["tier"], "PRO");
     let (status, _) = envelope(pin(json!("GOLD")).await.expect("sent")).await;
@@ -472,7 +486,7 @@ async fn fifty_clients_trading_at_once_leave_the_books_and_the_ledger_agreeing()
         clients.spawn(async move {
             let n = n as u32;
             for i in 0..6u32 {
-                let side = if (n + i) % 2 == 0 { "BUY" } else { "SELL" };
+                let side = if (n + i).is_multiple_of(2) { "BUY" } else { "SELL" };
                 let price = 59_990 + (n * 7 + i * 3) % 21;
                 let quantity = format!("0.{:02}", 1 + (n + i) % 9);
                 let response = client

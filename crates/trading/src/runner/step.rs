@@ -652,21 +652,14 @@ impl Runner {
         self.known(work, None, asset, Purpose::ExchangeClearing)
     }
 
-    fn leg(
-        &self,
-        id: TransferId,
-        debit: AccountId,
-        credit: AccountId,
-        asset: AssetCode,
-        amount: u128,
-        action: Action,
-        order: &Order,
-    ) -> TransferRequest {
+    /// A leg between `order`'s wallet of its held asset and that asset's clearing account: every hold, posting
+    /// and release of an order's funds.
+    fn leg(&self, work: &Work, order: &Order, id: TransferId, amount: u128, action: Action) -> TransferRequest {
         TransferRequest {
             id,
-            debit,
-            credit,
-            asset,
+            debit: self.wallet(work, order.user, order.hold_asset),
+            credit: self.clearing(work, order.hold_asset),
+            asset: order.hold_asset,
             amount,
             kind: TransferKind::Trade,
             action,
@@ -676,27 +669,11 @@ impl Runner {
     }
 
     fn hold(&self, work: &Work, order: &Order, id: TransferId, amount: u128) -> TransferRequest {
-        self.leg(
-            id,
-            self.wallet(work, order.user, order.hold_asset),
-            self.clearing(work, order.hold_asset),
-            order.hold_asset,
-            amount,
-            Action::Hold { expires_at: None },
-            order,
-        )
+        self.leg(work, order, id, amount, Action::Hold { expires_at: None })
     }
 
     fn release(&self, work: &Work, order: &Order, id: TransferId, pending: TransferId) -> TransferRequest {
-        self.leg(
-            id,
-            self.wallet(work, order.user, order.hold_asset),
-            self.clearing(work, order.hold_asset),
-            order.hold_asset,
-            0,
-            Action::VoidPending { pending },
-            order,
-        )
+        self.leg(work, order, id, 0, Action::VoidPending { pending })
     }
 
     /// Legs that void what is left of `order`'s hold.
@@ -727,13 +704,11 @@ impl Runner {
             .ok_or_else(|| TradingError::Corrupt(format!("order {} spent more than it holds", order.id)))?;
         let generation = order.hold_generation;
         let mut legs = vec![self.leg(
+            work,
+            order,
             order.transfer_id(generation, 1),
-            self.wallet(work, order.user, order.hold_asset),
-            self.clearing(work, order.hold_asset),
-            order.hold_asset,
             amount,
             Action::PostPending { pending: hold },
-            order,
         )];
         let still = match (order.remaining(), order.price) {
             (Some(0), _) => 0,
